@@ -1,0 +1,54 @@
+// Command verdict is Verdict's one binary: a small dispatcher to one package
+// per subcommand.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/verdict-pdp/verdict/internal/cmd/check"
+	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
+)
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{
+	"check":  {"replay decision corpora: verdict check FILE... [--url URL]", check.Run},
+	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "verdict: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: verdict COMMAND [ARGS]\n\ncommands:")
+	for _, name := range []string{"serve", "check", "policy", "import", "export", "bundle", "edge", "gen", "bench"} {
+		if c, ok := commands[name]; ok {
+			fmt.Fprintf(w, "  %-8s %s\n", name, c.summary)
+		}
+	}
+}

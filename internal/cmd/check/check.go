@@ -1,0 +1,97 @@
+// Package check is `verdict check FILE...`: it replays decision corpora
+// (DESIGN.md §4) in-process, with each corpus's own org documents, and prints
+// every failure and a last line "N passed, N failed". It exits 1 on any
+// failure and 2 on a usage or input error.
+package check
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/verdict-pdp/verdict/internal/conformance"
+	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/policies"
+)
+
+// Run runs the command.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "", "replay against a running PDP at this base URL instead of in-process")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: verdict check FILE... [--url URL]")
+		fs.PrintDefaults()
+	}
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return 2
+	}
+	if *url != "" {
+		fmt.Fprintln(stderr, "verdict check: --url needs the decision server, which this build does not have yet")
+		return 2
+	}
+	mods, err := policies.Builtin()
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict check: %v\n", err)
+		return 2
+	}
+	eng, err := engine.New(ctx, engine.Config{Modules: mods})
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict check: %v\n", err)
+		return 2
+	}
+	total := conformance.Result{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict check: %v\n", err)
+			return 2
+		}
+		corpus, err := orgdoc.DecodeCorpus(data)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict check: %s: %v\n", f, err)
+			return 2
+		}
+		local, err := conformance.NewLocal(eng, corpus.Orgs)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict check: %v\n", err)
+			return 2
+		}
+		res := conformance.Run(ctx, corpus, local)
+		for i := range res.Failures {
+			res.Failures[i].Name = f + ": " + res.Failures[i].Name
+		}
+		total.Passed += res.Passed
+		total.Failures = append(total.Failures, res.Failures...)
+	}
+	conformance.Report(stdout, total)
+	if len(total.Failures) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// parseInterspersed lets flags follow positional arguments
+// (`verdict check a.json --url X`), which the flag package does not.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,186 @@
+// Package engine evaluates decisions: it compiles the policies once into
+// prepared queries and evaluates each request with its parsed AST input and the
+// facts assembled for it. Policies are swapped atomically: a policy set that
+// fails to compile is refused and the running one stays.
+//
+// An Engine is safe for concurrent use: evaluation reads the current compiled
+// set through an atomic pointer; Load may run concurrently with evaluations.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Config of an engine.
+type Config struct {
+	// Modules are Rego modules by file name; when empty, the built-in
+	// policies are used (see New).
+	Modules map[string]string
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if len(c.Modules) == 0 {
+		return verr.New(verr.InvalidInput, "modules", "no policy modules")
+	}
+	return nil
+}
+
+// The queries the engine prepares. The caller's request becomes input, and the
+// assembled facts are bound where a bundle would hold them, so the same
+// policies answer on the central PDP, on an edge and in stock OPA.
+const (
+	DecisionQuery = "data.verdict.main.decision"
+	FilterQuery   = "data.verdict.filters.result"
+	bind          = " with data.verdict_data.orgs as input.facts with input as input.request"
+)
+
+// Engine holds the current compiled policy set.
+type Engine struct {
+	cur atomic.Pointer[compiled]
+}
+
+type compiled struct {
+	decision rego.PreparedEvalQuery
+	filter   rego.PreparedEvalQuery
+	revision string
+	modules  map[string]string
+}
+
+// New compiles cfg's modules.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{}
+	if err := e.Load(ctx, cfg.Modules); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Load compiles modules and swaps them in; on error the running set stays.
+func (e *Engine) Load(ctx context.Context, modules map[string]string) error {
+	c, err := compile(ctx, modules)
+	if err != nil {
+		return err
+	}
+	e.cur.Store(c)
+	return nil
+}
+
+// Revision identifies the running policy set (a hash of its modules).
+func (e *Engine) Revision() string { return e.cur.Load().revision }
+
+// Modules returns the running modules (do not modify).
+func (e *Engine) Modules() map[string]string { return e.cur.Load().modules }
+
+func compile(ctx context.Context, modules map[string]string) (*compiled, error) {
+	names := make([]string, 0, len(modules))
+	for n := range modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	opts := []func(*rego.Rego){}
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%s\x00", n, modules[n])
+		opts = append(opts, rego.Module(n, modules[n]))
+	}
+	c := &compiled{revision: hex.EncodeToString(h.Sum(nil))[:16], modules: modules}
+	var err error
+	// Both queries share one compiler, so the modules are compiled once.
+	compiler := ast.NewCompiler()
+	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery+bind), rego.Compiler(compiler))...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
+	}
+	c.filter, err = rego.New(rego.Query(FilterQuery+bind), rego.Compiler(compiler)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
+	}
+	return c, nil
+}
+
+// Decision is the answer to one AuthZEN request.
+type Decision struct {
+	Decision bool           `json:"decision"`
+	Context  map[string]any `json:"context,omitempty"`
+}
+
+// Decide evaluates one request (an AuthZEN request as AST) with its facts (the
+// value bound to data.verdict_data.orgs). An evaluation error is returned as a
+// PolicyError; callers deny on any error.
+func (e *Engine) Decide(ctx context.Context, request, facts ast.Value) (Decision, error) {
+	v, err := e.eval(ctx, e.cur.Load().decision, request, facts)
+	if err != nil {
+		return Decision{}, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Decision{}, verr.New(verr.PolicyError, "", "decision is not an object: %T", v)
+	}
+	d := Decision{}
+	d.Decision, ok = m["decision"].(bool)
+	if !ok {
+		return Decision{}, verr.New(verr.PolicyError, "", "decision.decision is not a boolean")
+	}
+	d.Context, _ = m["context"].(map[string]any)
+	return d, nil
+}
+
+// Filter is a business filter condition (DESIGN.md rule 8).
+type Filter struct {
+	Field    string   `json:"field"`
+	Operator string   `json:"operator"`
+	Values   []string `json:"values"`
+}
+
+// Filter evaluates a business filter for the subject of request (whose
+// resource is {type: business_filter, id: <filter id>}). An unknown filter is
+// NotFound.
+func (e *Engine) Filter(ctx context.Context, request, facts ast.Value) (Filter, error) {
+	v, err := e.eval(ctx, e.cur.Load().filter, request, facts)
+	if err != nil {
+		return Filter{}, err
+	}
+	if v == nil {
+		return Filter{}, verr.New(verr.NotFound, "filter", "no such business filter")
+	}
+	m, _ := v.(map[string]any)
+	f := Filter{Values: []string{}}
+	f.Field, _ = m["field"].(string)
+	f.Operator, _ = m["operator"].(string)
+	vals, _ := m["values"].([]any)
+	for _, x := range vals {
+		if s, ok := x.(string); ok {
+			f.Values = append(f.Values, s)
+		}
+	}
+	return f, nil
+}
+
+// eval runs a prepared query and returns its single value (nil if undefined).
+func (e *Engine) eval(ctx context.Context, q rego.PreparedEvalQuery, request, facts ast.Value) (any, error) {
+	input := ast.NewObject(
+		ast.Item(ast.InternedTerm("request"), ast.NewTerm(request)),
+		ast.Item(ast.InternedTerm("facts"), ast.NewTerm(facts)),
+	)
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, verr.Wrap(verr.PolicyError, "", err, "evaluating policies: %v", err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, nil
+	}
+	return rs[0].Expressions[0].Value, nil
+}

@@ -1,0 +1,108 @@
+// Package pdp is the decision path: request -> the subject's facts (from a
+// Source) -> prepared query -> answer. It holds no state of its own beyond its
+// configuration; the engine and the source carry their own concurrency rules
+// (both are safe for concurrent use), so a Service is too.
+package pdp
+
+import (
+	"context"
+
+	"github.com/verdict-pdp/verdict/internal/assemble"
+	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Config of a decision service.
+type Config struct {
+	// DefaultOrg answers requests that name no context.org ("" = none: such
+	// requests are denied as unknown_org).
+	DefaultOrg string
+}
+
+// Validate checks the configuration.
+func (Config) Validate() error { return nil }
+
+// Service decides requests.
+type Service struct {
+	cfg    Config
+	engine *engine.Engine
+	source assemble.Source
+}
+
+// New returns a decision service.
+func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, engine: e, source: src}, nil
+}
+
+// Engine returns the engine the service evaluates with.
+func (s *Service) Engine() *engine.Engine { return s.engine }
+
+// ScopeOf names the facts a request may read.
+func ScopeOf(r *authzen.Request) assemble.Scope {
+	return assemble.Scope{Org: r.Org(), Subject: r.SubjectID(), Project: r.Project(), Environment: r.Environment()}
+}
+
+// Evaluate decides one request. It fails closed: when the facts cannot be
+// read or the policies fail, the answer is a deny whose context says why, and
+// the error is returned too for logs and metrics.
+func (s *Service) Evaluate(ctx context.Context, r *authzen.Request) (engine.Decision, error) {
+	r.WithDefaultOrg(s.cfg.DefaultOrg)
+	in, err := r.Value()
+	if err != nil {
+		return deny(err), err
+	}
+	facts, err := s.source.Facts(ctx, ScopeOf(r))
+	if err != nil {
+		return deny(err), err
+	}
+	d, err := s.engine.Decide(ctx, in, facts)
+	if err != nil {
+		return deny(err), err
+	}
+	return d, nil
+}
+
+// FilterRequest names a business filter and the user it is computed for.
+type FilterRequest struct {
+	Org    string
+	User   string
+	Filter string
+	Token  *assemble.Token
+}
+
+// Filter answers a business filter condition for a user.
+func (s *Service) Filter(ctx context.Context, f FilterRequest) (engine.Filter, error) {
+	if f.Org == "" {
+		f.Org = s.cfg.DefaultOrg
+	}
+	if f.Filter == "" {
+		return engine.Filter{}, verr.New(verr.InvalidInput, "filter", "required")
+	}
+	r := &authzen.Request{
+		Subject:  &authzen.Entity{Type: "user", ID: f.User},
+		Action:   &authzen.Action{Name: "filter"},
+		Resource: &authzen.Entity{Type: "business_filter", ID: f.Filter},
+		Context:  map[string]any{"org": f.Org},
+	}
+	if f.User == "" {
+		r.Subject = nil
+	}
+	in, err := r.Value()
+	if err != nil {
+		return engine.Filter{}, err
+	}
+	facts, err := s.source.Facts(ctx, assemble.Scope{Org: f.Org, Subject: f.User, Filter: f.Filter, Token: f.Token})
+	if err != nil {
+		return engine.Filter{}, err
+	}
+	return s.engine.Filter(ctx, in, facts)
+}
+
+func deny(err error) engine.Decision {
+	e := verr.As(err)
+	return engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
+}

@@ -1,0 +1,77 @@
+# The single entry point: an AuthZEN-shaped request in, {decision, context} out
+# (DESIGN.md §4). It checks what every decision needs (a known org, a built-in
+# resource type and action, an active subject) and hands over to the package of
+# the concern. Whatever cannot be decided is denied, with a reason.
+package verdict.main
+
+import data.verdict.authn
+import data.verdict.lib
+
+# Built-in resource types and their actions.
+actions := {
+	"solution": {"access"},
+	"ui_flow": {"launch"},
+	"component": {"view"},
+	"process": {"start"},
+	"swimlane": {"view", "execute", "self_assign"},
+	"flow": {"run"},
+	"project": data.verdict.designtime.all_project_actions,
+	"org": data.verdict.admin.permissions,
+}
+
+rtype := input.resource.type
+
+# The first check that fails, or "ok" (rule 1 and rule 11 come first).
+gate := "unknown_org" if {
+	not lib.org
+} else := "unknown_resource_type" if {
+	not actions[rtype]
+} else := "unsupported_action" if {
+	not input.action.name in actions[rtype]
+} else := "subject_not_active" if {
+	rtype != "flow"
+	not lib.active
+} else := "ok"
+
+outcome := {"result": data.verdict.solution.result, "reasons": data.verdict.solution.reasons} if rtype == "solution"
+
+outcome := {"result": data.verdict.ui.launch_result, "reasons": data.verdict.ui.launch_reasons_all} if rtype == "ui_flow"
+
+outcome := {"result": data.verdict.ui.component_result, "reasons": data.verdict.ui.component_reasons_all} if rtype == "component"
+
+outcome := {"result": data.verdict.process.start_result, "reasons": data.verdict.process.reasons} if rtype == "process"
+
+outcome := {"result": data.verdict.process.swimlane_result, "reasons": data.verdict.process.reasons} if rtype == "swimlane"
+
+outcome := {"result": data.verdict.flows.result, "reasons": data.verdict.flows.reasons} if rtype == "flow"
+
+outcome := {"result": data.verdict.designtime.result, "reasons": data.verdict.designtime.reasons} if rtype == "project"
+
+outcome := {"result": data.verdict.admin.result, "reasons": data.verdict.admin.reasons} if rtype == "org"
+
+gate_reasons contains lib.reason("tenancy", sprintf("organization %v is unknown", [lib.org_id])) if gate == "unknown_org"
+
+gate_reasons contains lib.reason("request", sprintf("resource type %v is not built in", [rtype])) if gate == "unknown_resource_type"
+
+gate_reasons contains lib.reason("request", sprintf("action %v is not defined for %v", [input.action.name, rtype])) if gate == "unsupported_action"
+
+gate_reasons contains r if {
+	gate == "subject_not_active"
+	some r in authn.reasons
+}
+
+# The answer: gated requests are denied with the gate as reason.
+answer := {"decision": false, "context": {"reason": gate}} if gate != "ok"
+
+answer := outcome.result if gate == "ok"
+
+# Explanations only when asked for: they cost more than the decision.
+default decision := {"decision": false, "context": {"reason": "undecided"}}
+
+decision := answer if not lib.explain
+
+decision := object.union(answer, {"context": object.union(answer.context, {"reasons": explained})}) if lib.explain
+
+explained := sort(gate_reasons) if gate != "ok"
+
+explained := sort(authn.reasons | outcome.reasons) if gate == "ok"

@@ -1,0 +1,42 @@
+# Access to a solution (project) at runtime: the build the subject is served
+# (rule 3) and whether it may run it at all, through a runtime role (rule 2) or
+# the designer bypass (rule 4). The answer names the build and the rule that
+# chose it.
+package verdict.solution
+
+import data.verdict.active_policy
+import data.verdict.bypass
+import data.verdict.lib
+import data.verdict.roles
+
+# Why nothing can be decided about the project in this environment.
+blocked := "unknown_project" if {
+	not lib.project
+} else := "environment_required" if {
+	not lib.environment_name
+} else := "no_active_policy" if {
+	not lib.environment.active_policy
+} else := "no_build_served" if {
+	not active_policy.build
+}
+
+served := {"build": active_policy.build_id, "rule": active_policy.selection.rule}
+
+# The subject may run the served build.
+runs if count(roles.roles) > 0
+
+runs if bypass.allowed
+
+result := {"decision": false, "context": {"reason": blocked}} if blocked
+
+result := {"decision": true, "context": served} if {
+	not blocked
+	runs
+}
+
+result := {"decision": false, "context": {"reason": "no_runtime_role"}} if {
+	not blocked
+	not runs
+}
+
+reasons := (active_policy.reasons | roles.reasons) | bypass.reasons
