@@ -132,3 +132,13 @@ req(user, action, rtype, rid, props) := {
 	"resource": {"type": rtype, "id": rid, "properties": props},
 	"context": {"org": "t", "environment": "prod"},
 }
+
+# decide evaluates the entry point on req against the fixture orgs.
+decide(req) := d if {
+	d := data.verdict.main.decision with input as req with data.verdict_data.orgs as orgs
+}
+
+# explain evaluates req with explain on and returns the reason messages.
+explain(req) := {r.message | some r in d.context.reasons} if {
+	d := decide(object.union(req, {"context": object.union(req.context, {"explain": true})}))
+}
