@@ -12,6 +12,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
+	"github.com/verdict-pdp/verdict/internal/cmd/serve"
 )
 
 type command struct {
@@ -20,6 +21,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"serve":  {"run the PDP over HTTP: verdict serve [--dev] [--addr ADDR]", serve.Run},
 	"check":  {"replay decision corpora: verdict check FILE... [--url URL]", check.Run},
 	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
 }

@@ -6,10 +6,7 @@ package verdict.admin
 import data.verdict.designtime
 import data.verdict.lib
 
-permissions := {sprintf("org_runtime_%s_%s", [what, how]) |
-	some what in {"users", "roles", "groups"}
-	some how in {"read", "write"}
-}
+permissions := data.verdict.main.actions.org
 
 admin_grants := {g |
 	some g in designtime.grants

@@ -15,8 +15,12 @@ actions := {
 	"process": {"start"},
 	"swimlane": {"view", "execute", "self_assign"},
 	"flow": {"run"},
-	"project": data.verdict.designtime.all_project_actions,
-	"org": data.verdict.admin.permissions,
+	"project": {"read", "edit", "manage_access", "create_build", "change_active_policy"},
+	"org": {
+		"org_runtime_users_read", "org_runtime_users_write",
+		"org_runtime_roles_read", "org_runtime_roles_write",
+		"org_runtime_groups_read", "org_runtime_groups_write",
+	},
 }
 
 rtype := input.resource.type
@@ -33,21 +37,36 @@ gate := "unknown_org" if {
 	not lib.active
 } else := "ok"
 
-outcome := {"result": data.verdict.solution.result, "reasons": data.verdict.solution.reasons} if rtype == "solution"
+result := data.verdict.solution.result if rtype == "solution"
 
-outcome := {"result": data.verdict.ui.launch_result, "reasons": data.verdict.ui.launch_reasons_all} if rtype == "ui_flow"
+result := data.verdict.ui.launch_result if rtype == "ui_flow"
 
-outcome := {"result": data.verdict.ui.component_result, "reasons": data.verdict.ui.component_reasons_all} if rtype == "component"
+result := data.verdict.ui.component_result if rtype == "component"
 
-outcome := {"result": data.verdict.process.start_result, "reasons": data.verdict.process.reasons} if rtype == "process"
+result := data.verdict.process.start_result if rtype == "process"
 
-outcome := {"result": data.verdict.process.swimlane_result, "reasons": data.verdict.process.reasons} if rtype == "swimlane"
+result := data.verdict.process.swimlane_result if rtype == "swimlane"
 
-outcome := {"result": data.verdict.flows.result, "reasons": data.verdict.flows.reasons} if rtype == "flow"
+result := data.verdict.flows.result if rtype == "flow"
 
-outcome := {"result": data.verdict.designtime.result, "reasons": data.verdict.designtime.reasons} if rtype == "project"
+result := data.verdict.designtime.result if rtype == "project"
 
-outcome := {"result": data.verdict.admin.result, "reasons": data.verdict.admin.reasons} if rtype == "org"
+result := data.verdict.admin.result if rtype == "org"
+
+# Reasons are separate rules so that they are computed only when explained.
+reasons := data.verdict.solution.reasons if rtype == "solution"
+
+reasons := data.verdict.ui.launch_reasons_all if rtype == "ui_flow"
+
+reasons := data.verdict.ui.component_reasons_all if rtype == "component"
+
+reasons := data.verdict.process.reasons if rtype in {"process", "swimlane"}
+
+reasons := data.verdict.flows.reasons if rtype == "flow"
+
+reasons := data.verdict.designtime.reasons if rtype == "project"
+
+reasons := data.verdict.admin.reasons if rtype == "org"
 
 gate_reasons contains lib.reason("tenancy", sprintf("organization %v is unknown", [lib.org_id])) if gate == "unknown_org"
 
@@ -63,7 +82,7 @@ gate_reasons contains r if {
 # The answer: gated requests are denied with the gate as reason.
 answer := {"decision": false, "context": {"reason": gate}} if gate != "ok"
 
-answer := outcome.result if gate == "ok"
+answer := result if gate == "ok"
 
 # Explanations only when asked for: they cost more than the decision.
 default decision := {"decision": false, "context": {"reason": "undecided"}}
@@ -74,4 +93,4 @@ decision := object.union(answer, {"context": object.union(answer.context, {"reas
 
 explained := sort(gate_reasons) if gate != "ok"
 
-explained := sort(authn.reasons | outcome.reasons) if gate == "ok"
+explained := sort(authn.reasons | reasons) if gate == "ok"
