@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// GetOrg exports an org as a document, with its revision. Lists come back in
+// the order they were written (imported documents export as imported).
+// Everything is read in one MULTI so the export is a consistent snapshot.
+func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, error) {
+	k := s.keys(org)
+	index, err := s.rdb.SMembers(ctx, k.index()).Result()
+	if err != nil {
+		return nil, 0, unavailable(err)
+	}
+	if len(index) == 0 {
+		return nil, 0, verr.New(verr.NotFound, "org", "no org %q", org)
+	}
+	hashes := map[string]*redis.MapStringStringCmd{}
+	zsets := map[string]*redis.StringSliceCmd{}
+	var revCmd *redis.StringCmd
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		revCmd = p.Get(ctx, k.rev())
+		for _, key := range index {
+			if isZset(k, key) {
+				zsets[key] = p.ZRange(ctx, key, 0, -1)
+			} else {
+				hashes[key] = p.HGetAll(ctx, key)
+			}
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, 0, unavailable(err)
+	}
+	rev, _ := revCmd.Int64()
+	h := func(key string) map[string]string {
+		if c, ok := hashes[key]; ok {
+			return c.Val()
+		}
+		return nil
+	}
+	z := func(key string) []string {
+		if c, ok := zsets[key]; ok {
+			return c.Val()
+		}
+		return nil
+	}
+	o := &orgdoc.Org{Org: org}
+	var settings orgRecord
+	_ = json.Unmarshal([]byte(h(k.org())["settings"]), &settings)
+	o.Environments, o.Workspaces = settings.Environments, settings.Workspaces
+	if len(o.Environments) == 0 {
+		o.Environments = nil
+	}
+	for _, raw := range ordered(h(k.users())) {
+		var u orgdoc.User
+		_ = json.Unmarshal([]byte(raw), &u)
+		o.Users = append(o.Users, u)
+	}
+	for _, raw := range ordered(h(k.roles())) {
+		var r orgdoc.Role
+		_ = json.Unmarshal([]byte(raw), &r)
+		o.Roles = append(o.Roles, r)
+	}
+	for _, raw := range ordered(h(k.groups())) {
+		var g groupRecord
+		_ = json.Unmarshal([]byte(raw), &g)
+		o.Groups = append(o.Groups, orgdoc.Group{Name: g.Name, Attributes: g.Attributes, Members: z(k.members(g.Name))})
+	}
+	type seqGrant struct {
+		seq int64
+		g   orgdoc.LegacyGrant
+	}
+	var grants []seqGrant
+	for user, raw := range h(k.legacy()) {
+		var rs []seqRole
+		_ = json.Unmarshal([]byte(raw), &rs)
+		for _, r := range rs {
+			grants = append(grants, seqGrant{r.Seq, orgdoc.LegacyGrant{User: user, Role: r.Role}})
+		}
+	}
+	sort.Slice(grants, func(i, j int) bool { return grants[i].seq < grants[j].seq })
+	for _, g := range grants {
+		o.LegacyGrants = append(o.LegacyGrants, g.g)
+	}
+	for _, raw := range ordered(h(k.dgroups())) {
+		var g struct{ Name string }
+		_ = json.Unmarshal([]byte(raw), &g)
+		o.DesignerGroups = append(o.DesignerGroups, orgdoc.DesignerGroup{Name: g.Name, Members: z(k.dmembers(g.Name))})
+	}
+	type seqDR struct {
+		seq int64
+		d   orgdoc.DesignerRole
+	}
+	var drs []seqDR
+	for sk, raw := range h(k.droles()) {
+		var as []seqAssignment
+		_ = json.Unmarshal([]byte(raw), &as)
+		for _, a := range as {
+			drs = append(drs, seqDR{a.Seq, orgdoc.DesignerRole{Subject: parseSubjectKey(sk), Role: a.Role, Scope: a.Scope}})
+		}
+	}
+	sort.Slice(drs, func(i, j int) bool { return drs[i].seq < drs[j].seq })
+	for _, d := range drs {
+		o.DesignerRoles = append(o.DesignerRoles, d.d)
+	}
+	for _, raw := range ordered(h(k.projects())) {
+		var rec projectRecord
+		_ = json.Unmarshal([]byte(raw), &rec)
+		p := orgdoc.Project{ID: rec.ID, Workspace: rec.Workspace, FlowPermissions: rec.FlowPermissions}
+		for _, braw := range ordered(h(k.builds(rec.ID))) {
+			var b orgdoc.Build
+			_ = json.Unmarshal([]byte(braw), &b)
+			p.Builds = append(p.Builds, b)
+		}
+		for _, env := range rec.Environments {
+			if p.Environments == nil {
+				p.Environments = map[string]*orgdoc.Environment{}
+			}
+			p.Environments[env] = envFromHash(h(k.env(rec.ID, env)))
+		}
+		o.Projects = append(o.Projects, p)
+	}
+	for _, raw := range ordered(h(k.filters())) {
+		var f orgdoc.BusinessFilter
+		_ = json.Unmarshal([]byte(raw), &f)
+		o.BusinessFilters = append(o.BusinessFilters, f)
+	}
+	return o, rev, nil
+}
+
+// envFromHash rebuilds an environment from its hash.
+func envFromHash(h map[string]string) *orgdoc.Environment {
+	e := &orgdoc.Environment{Shares: []orgdoc.Share{}}
+	type seqOvr struct {
+		seq int64
+		o   orgdoc.Override
+	}
+	var ovrs []seqOvr
+	type seqShare struct {
+		seq int64
+		s   orgdoc.Share
+	}
+	var shares []seqShare
+	for f, raw := range h {
+		switch {
+		case f == fieldActivePolicy:
+			var ap struct{ Default orgdoc.Policy }
+			_ = json.Unmarshal([]byte(raw), &ap)
+			if e.ActivePolicy == nil {
+				e.ActivePolicy = &orgdoc.ActivePolicy{}
+			}
+			e.ActivePolicy.Default = ap.Default
+		case f == fieldRoleOverride:
+			var list []json.RawMessage
+			_ = json.Unmarshal([]byte(raw), &list)
+			for _, r := range list {
+				var o orgdoc.Override
+				_ = json.Unmarshal(r, &o)
+				ovrs = append(ovrs, seqOvr{seqOf(string(r)), o})
+			}
+		case hasPrefix(f, prefixUsernameOvr), hasPrefix(f, prefixGroupOvr):
+			var o orgdoc.Override
+			_ = json.Unmarshal([]byte(raw), &o)
+			ovrs = append(ovrs, seqOvr{seqOf(raw), o})
+		case hasPrefix(f, prefixUserShare), hasPrefix(f, prefixGroupShare):
+			var s orgdoc.Share
+			_ = json.Unmarshal([]byte(raw), &s)
+			shares = append(shares, seqShare{seqOf(raw), s})
+		}
+	}
+	if e.ActivePolicy != nil {
+		sort.Slice(ovrs, func(i, j int) bool { return ovrs[i].seq < ovrs[j].seq })
+		e.ActivePolicy.Overrides = []orgdoc.Override{}
+		for _, o := range ovrs {
+			e.ActivePolicy.Overrides = append(e.ActivePolicy.Overrides, o.o)
+		}
+	}
+	sort.Slice(shares, func(i, j int) bool { return shares[i].seq < shares[j].seq })
+	for _, s := range shares {
+		e.Shares = append(e.Shares, s.s)
+	}
+	return e
+}
+
+// ordered returns a hash's values sorted by their stored position.
+func ordered(h map[string]string) []string {
+	out := make([]string, 0, len(h))
+	for _, v := range h {
+		out = append(out, v)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return seqOf(out[i]) < seqOf(out[j]) })
+	return out
+}
+
+func isZset(k keys, key string) bool {
+	return hasPrefix(key, k.p+"members:") || hasPrefix(key, k.p+"dmembers:")
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func parseSubjectKey(sk string) orgdoc.Subject {
+	if hasPrefix(sk, "u:") {
+		return orgdoc.Subject{User: sk[2:]}
+	}
+	return orgdoc.Subject{Group: sk[2:]}
+}
