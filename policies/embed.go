@@ -32,3 +32,9 @@ func Builtin() (map[string]string, error) {
 	})
 	return out, err
 }
+
+// File returns one embedded policy file, e.g. "filters/sql.rego".
+func File(path string) (string, error) {
+	b, err := files.ReadFile(path)
+	return string(b), err
+}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
+	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
 )
@@ -23,6 +24,8 @@ type command struct {
 var commands = map[string]command{
 	"serve":  {"run the PDP over HTTP: verdict serve [--dev] [--addr ADDR]", serve.Run},
 	"check":  {"replay decision corpora: verdict check FILE... [--url URL]", check.Run},
+	"import": {"import org documents into Redis: verdict import FILE... --redis-url URL", importexport.Import},
+	"export": {"export an org from Redis: verdict export ORG --redis-url URL [--out FILE]", importexport.Export},
 	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
 }
 

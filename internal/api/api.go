@@ -1,23 +1,34 @@
-// Package api serves Verdict over HTTP with Gin: the AuthZEN decision
-// endpoints and the operational ones. Handlers hold no state of their own;
-// everything they read (the decision service) is safe for concurrent use.
+// Package api serves Verdict over HTTP with Gin: AuthZEN decisions (single,
+// batch, search), OPA's data API, business filters, the operational endpoints
+// and, when given, the admin API. Handlers hold no state of their own; what
+// they use (decision service, verifier, metrics) is safe for concurrent use.
 package api
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // Config of the HTTP API.
 type Config struct {
-	// MaxBodyBytes bounds a request body (default 1 MiB).
+	// MaxBodyBytes bounds a decision request body (default 1 MiB).
 	MaxBodyBytes int64
+	// RequestTimeout bounds the work of one request (default 5s).
+	RequestTimeout time.Duration
+	// MaxBatch bounds the evaluations of one batch request (default 1000).
+	MaxBatch int
 }
 
 // Validate checks the configuration and fills defaults.
@@ -25,53 +36,109 @@ func (c *Config) Validate() error {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
-	if c.MaxBodyBytes < 0 {
-		return verr.New(verr.InvalidInput, "max_body_bytes", "must be positive")
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 1000
+	}
+	if c.MaxBodyBytes < 0 || c.RequestTimeout < 0 || c.MaxBatch < 0 {
+		return verr.New(verr.InvalidInput, "api", "limits must be positive")
 	}
 	return nil
+}
+
+// Deps are what the API serves with.
+type Deps struct {
+	PDP *pdp.Service
+	// Verifier authenticates callers and subject tokens; nil turns caller
+	// sign-in off (dev mode and --auth=none only).
+	Verifier *authn.Verifier
+	// Ready reports whether the PDP can decide (Redis reachable, ...).
+	Ready func(ctx context.Context) error
+	// Admin, when set, registers the admin API.
+	Admin func(r gin.IRouter)
+	// Decisions receives every decision (decision log); may be nil.
+	Decisions DecisionLogger
+	Metrics   *Metrics
+	Log       *slog.Logger
 }
 
 // Server is the HTTP API.
 type Server struct {
 	cfg Config
-	pdp *pdp.Service
+	Deps
 }
 
 // New returns the API handler.
-func New(cfg Config, svc *pdp.Service) (http.Handler, error) {
+func New(cfg Config, d Deps) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pdp: svc}
+	if d.PDP == nil {
+		return nil, verr.New(verr.InvalidInput, "pdp", "required")
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil)
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{cfg: cfg, Deps: d}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery())
+	r.Use(gin.Recovery(), requestID, s.timeout)
 	r.GET("/health", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.POST("/access/v1/evaluation", s.evaluation)
+	r.GET("/ready", s.ready)
+	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	r.GET("/.well-known/authzen-configuration", s.wellKnown)
+	access := r.Group("/access/v1", s.authenticate)
+	access.POST("/evaluation", s.evaluation)
+	access.POST("/evaluations", s.evaluations)
+	r.POST("/v1/data/*path", s.authenticate, s.dataAPI)
+	r.POST("/v1/filters/:id", s.authenticate, s.filter)
+	if d.Admin != nil {
+		d.Admin(r)
+	}
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, verr.New(verr.NotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
 	return r, nil
 }
 
-func (s *Server) evaluation(c *gin.Context) {
-	body, err := s.body(c)
-	if err != nil {
-		writeError(c, err)
-		return
+// requestID echoes X-Request-ID on every response when the request has one.
+func requestID(c *gin.Context) {
+	if id := c.GetHeader("X-Request-ID"); id != "" {
+		c.Header("X-Request-ID", id)
 	}
-	req, err := authzen.ParseRequest(body)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	d, _ := s.pdp.Evaluate(c.Request.Context(), req)
-	// A deny is an answer, not an error: errors while deciding come back as a
-	// deny whose context says why (fail closed).
-	c.JSON(http.StatusOK, d)
+	c.Next()
 }
 
+func (s *Server) timeout(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}
+
+func (s *Server) ready(c *gin.Context) {
+	if s.Ready != nil {
+		if err := s.Ready(c.Request.Context()); err != nil {
+			e := verr.As(err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": e.Message,
+				"policy_revision": s.PDP.Engine().Revision()})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "policy_revision": s.PDP.Engine().Revision()})
+}
+
+// body reads a JSON request body within the size limit; a content type
+// other than JSON is refused.
 func (s *Server) body(c *gin.Context) ([]byte, error) {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return nil, verr.New(verr.InvalidInput, "Content-Type", "must be application/json, not %s", ct)
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -88,3 +155,10 @@ func writeError(c *gin.Context, err error) {
 	e := verr.As(err)
 	c.AbortWithStatusJSON(verr.HTTPStatus(e), gin.H{"error": e})
 }
+
+// DecisionLogger receives every decision.
+type DecisionLogger interface {
+	Log(ctx context.Context, path string, req *authzen.Request, d engine.Decision, revision string)
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -28,10 +28,11 @@ type Scope struct {
 }
 
 // Token holds the claims of a subject's own verified OIDC token that stand in
-// for the stored record (rules 4 and 8).
+// for the stored record (rules 4 and 8). A claim the token lacks (nil) leaves
+// the stored value in force.
 type Token struct {
 	Subject      string
-	DesignerUser bool
+	DesignerUser *bool
 	Attributes   map[string][]string
 }
 

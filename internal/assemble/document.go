@@ -114,7 +114,10 @@ func (ix *Index) Subject(s Scope) ast.Value {
 
 // TokenValue renders verified token claims.
 func TokenValue(t *Token) map[string]any {
-	m := map[string]any{"subject": t.Subject, "designer_user": t.DesignerUser}
+	m := map[string]any{"subject": t.Subject}
+	if t.DesignerUser != nil {
+		m["designer_user"] = *t.DesignerUser
+	}
 	if t.Attributes != nil {
 		m["attributes"] = attrs(t.Attributes)
 	}

@@ -34,6 +34,10 @@ type Request struct {
 	Action   *Action        `json:"action"`
 	Resource *Entity        `json:"resource"`
 	Context  map[string]any `json:"context,omitempty"`
+
+	// raw, for lenient requests, is the input as given: the policies see it
+	// whole (an OPA data API input may carry more than AuthZEN fields).
+	raw map[string]any
 }
 
 // Decode parses raw JSON into a generic value, keeping numbers exact.
@@ -186,6 +190,23 @@ func (r *Request) WithDefaultOrg(org string) {
 
 // Value renders the request as policy input.
 func (r *Request) Value() (ast.Value, error) {
+	if r.raw != nil {
+		m := make(map[string]any, len(r.raw))
+		for k, v := range r.raw {
+			m[k] = v
+		}
+		if r.Context != nil {
+			m["context"] = r.Context
+		}
+		if r.Subject != nil {
+			m["subject"] = entityMap(r.Subject.Type, r.Subject.ID, r.Subject.Properties, "", "")
+		}
+		v, err := ast.InterfaceToValue(m)
+		if err != nil {
+			return nil, verr.Wrap(verr.InvalidInput, "input", err, "input cannot be used: %v", err)
+		}
+		return v, nil
+	}
 	m := map[string]any{
 		"action":   entityMap("", "", r.Action.Properties, "name", r.Action.Name),
 		"resource": entityMap(r.Resource.Type, r.Resource.ID, r.Resource.Properties, "", ""),
@@ -220,9 +241,37 @@ func entityMap(typ, id string, props map[string]any, k, kv string) map[string]an
 
 // String is a compact description for logs and failures.
 func (r *Request) String() string {
+	if r.Action == nil || r.Resource == nil {
+		return "request"
+	}
 	sub := "anonymous"
 	if r.Subject != nil {
 		sub = r.Subject.Type + ":" + r.Subject.ID
 	}
 	return fmt.Sprintf("%s %s %s:%s", sub, r.Action.Name, r.Resource.Type, r.Resource.ID)
+}
+
+// Lenient reads whatever request fields v has, for OPA data API calls whose
+// input need not be a complete AuthZEN request. Missing parts stay empty.
+func Lenient(v any) *Request {
+	m, _ := v.(map[string]any)
+	r := &Request{Action: &Action{}, Resource: &Entity{}}
+	if s, ok := m["subject"].(map[string]any); ok {
+		r.Subject = &Entity{}
+		r.Subject.Type, _ = s["type"].(string)
+		r.Subject.ID, _ = s["id"].(string)
+		r.Subject.Properties, _ = s["properties"].(map[string]any)
+	}
+	if a, ok := m["action"].(map[string]any); ok {
+		r.Action.Name, _ = a["name"].(string)
+		r.Action.Properties, _ = a["properties"].(map[string]any)
+	}
+	if e, ok := m["resource"].(map[string]any); ok {
+		r.Resource.Type, _ = e["type"].(string)
+		r.Resource.ID, _ = e["id"].(string)
+		r.Resource.Properties, _ = e["properties"].(map[string]any)
+	}
+	r.Context, _ = m["context"].(map[string]any)
+	r.raw = m
+	return r
 }

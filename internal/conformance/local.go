@@ -31,7 +31,7 @@ func (l *Local) Evaluate(ctx context.Context, raw json.RawMessage) (engine.Decis
 	if err != nil {
 		return engine.Decision{}, err
 	}
-	return l.Service.Evaluate(ctx, r)
+	return l.Service.Evaluate(ctx, r, nil)
 }
 
 // Filter implements Decider.

@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -54,6 +56,8 @@ type compiled struct {
 	filter   rego.PreparedEvalQuery
 	revision string
 	modules  map[string]string
+	compiler *ast.Compiler
+	paths    sync.Map // data path -> rego.PreparedEvalQuery, prepared on first use
 }
 
 // New compiles cfg's modules.
@@ -96,10 +100,10 @@ func compile(ctx context.Context, modules map[string]string) (*compiled, error) 
 		fmt.Fprintf(h, "%s\x00%s\x00", n, modules[n])
 		opts = append(opts, rego.Module(n, modules[n]))
 	}
-	c := &compiled{revision: hex.EncodeToString(h.Sum(nil))[:16], modules: modules}
-	var err error
-	// Both queries share one compiler, so the modules are compiled once.
 	compiler := ast.NewCompiler()
+	c := &compiled{revision: hex.EncodeToString(h.Sum(nil))[:16], modules: modules, compiler: compiler}
+	var err error
+	// Every query shares one compiler, so the modules are compiled once.
 	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery+bind), rego.Compiler(compiler))...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
@@ -167,6 +171,42 @@ func (e *Engine) Filter(ctx context.Context, request, facts ast.Value) (Filter, 
 		}
 	}
 	return f, nil
+}
+
+// Query evaluates any document under data (OPA's data API): path is
+// slash-separated ("verdict/main/decision"). found is false when the document
+// is undefined.
+func (e *Engine) Query(ctx context.Context, path string, request, facts ast.Value) (any, bool, error) {
+	c := e.cur.Load()
+	q, err := c.prepared(ctx, path)
+	if err != nil {
+		return nil, false, err
+	}
+	v, err := e.eval(ctx, q, request, facts)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, v != nil, nil
+}
+
+func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEvalQuery, error) {
+	if q, ok := c.paths.Load(path); ok {
+		return q.(rego.PreparedEvalQuery), nil
+	}
+	ref := ast.DefaultRootRef.Copy()
+	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		ref = append(ref, ast.StringTerm(seg))
+	}
+	// Bind the facts the same way as the decision query.
+	q, err := rego.New(rego.Query(ref.String()+bind), rego.Compiler(c.compiler)).PrepareForEval(ctx)
+	if err != nil {
+		return q, verr.Wrap(verr.InvalidInput, "path", err, "cannot query %s: %v", path, err)
+	}
+	c.paths.Store(path, q)
+	return q, nil
 }
 
 // eval runs a prepared query and returns its single value (nil if undefined).

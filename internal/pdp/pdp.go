@@ -41,21 +41,27 @@ func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
 // Engine returns the engine the service evaluates with.
 func (s *Service) Engine() *engine.Engine { return s.engine }
 
+// DefaultOrg is the org of requests that name none.
+func (s *Service) DefaultOrg() string { return s.cfg.DefaultOrg }
+
 // ScopeOf names the facts a request may read.
 func ScopeOf(r *authzen.Request) assemble.Scope {
 	return assemble.Scope{Org: r.Org(), Subject: r.SubjectID(), Project: r.Project(), Environment: r.Environment()}
 }
 
-// Evaluate decides one request. It fails closed: when the facts cannot be
-// read or the policies fail, the answer is a deny whose context says why, and
-// the error is returned too for logs and metrics.
-func (s *Service) Evaluate(ctx context.Context, r *authzen.Request) (engine.Decision, error) {
+// Evaluate decides one request; tok, when not nil, holds the verified claims
+// of the subject's own token. It fails closed: when the facts cannot be read
+// or the policies fail, the answer is a deny whose context says why, and the
+// error is returned too for logs and metrics.
+func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
 	in, err := r.Value()
 	if err != nil {
 		return deny(err), err
 	}
-	facts, err := s.source.Facts(ctx, ScopeOf(r))
+	scope := ScopeOf(r)
+	scope.Token = tok
+	facts, err := s.source.Facts(ctx, scope)
 	if err != nil {
 		return deny(err), err
 	}
@@ -64,6 +70,26 @@ func (s *Service) Evaluate(ctx context.Context, r *authzen.Request) (engine.Deci
 		return deny(err), err
 	}
 	return d, nil
+}
+
+// Query evaluates a data path (OPA's data API) for a request, with the facts
+// its org, subject, project and environment name.
+func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error) {
+	r.WithDefaultOrg(s.cfg.DefaultOrg)
+	in, err := r.Value()
+	if err != nil {
+		return nil, false, err
+	}
+	scope := ScopeOf(r)
+	scope.Token = tok
+	if r.Resource != nil && r.Resource.Type == "business_filter" {
+		scope.Filter = r.Resource.ID
+	}
+	facts, err := s.source.Facts(ctx, scope)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.engine.Query(ctx, path, in, facts)
 }
 
 // FilterRequest names a business filter and the user it is computed for.

@@ -34,14 +34,16 @@ token := org.verified_token if org.verified_token.subject == subject_id
 designer_user if token.designer_user == true
 
 designer_user if {
-	not token
+	not token_has("designer_user")
 	user.designer_user == true
 }
 
-# The subject's own attributes: the token's, else the record's.
-attributes := object.get(token, "attributes", {}) if token
+# The subject's own attributes: the token's claim, else the record's.
+attributes := token.attributes if token_has("attributes")
 
-attributes := object.get(user, "attributes", {}) if not token
+attributes := object.get(user, "attributes", {}) if not token_has("attributes")
+
+token_has(claim) if token[claim] != null
 
 # Runtime groups the subject belongs to.
 groups contains g if some g in org.user_groups[subject_id]

@@ -1,7 +1,8 @@
-// Package check is `verdict check FILE...`: it replays decision corpora
-// (DESIGN.md §4) in-process, with each corpus's own org documents, and prints
-// every failure and a last line "N passed, N failed". It exits 1 on any
-// failure and 2 on a usage or input error.
+// Package check is `verdict check FILE... [--url URL]`: it replays decision
+// corpora (DESIGN.md §4) in-process, with each corpus's own org documents, or
+// against a running PDP over HTTP, and prints every failure and a last line
+// "N passed, N failed". It exits 1 on any failure and 2 on a usage or input
+// error.
 package check
 
 import (
@@ -22,6 +23,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "replay against a running PDP at this base URL instead of in-process")
+	token := fs.String("token", os.Getenv("VERDICT_TOKEN"), "bearer token for --url (env VERDICT_TOKEN)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: verdict check FILE... [--url URL]")
 		fs.PrintDefaults()
@@ -32,10 +34,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(files) == 0 {
 		fs.Usage()
-		return 2
-	}
-	if *url != "" {
-		fmt.Fprintln(stderr, "verdict check: --url needs the decision server, which this build does not have yet")
 		return 2
 	}
 	mods, err := policies.Builtin()
@@ -60,12 +58,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "verdict check: %s: %v\n", f, err)
 			return 2
 		}
-		local, err := conformance.NewLocal(eng, corpus.Orgs)
-		if err != nil {
+		var d conformance.Decider
+		if *url != "" {
+			// The PDP holds its own facts: the corpus's orgs must have been
+			// imported into it (verdict import, or PUT /admin/v1/orgs/{org}).
+			d = conformance.NewRemote(*url, *token)
+		} else if d, err = conformance.NewLocal(eng, corpus.Orgs); err != nil {
 			fmt.Fprintf(stderr, "verdict check: %v\n", err)
 			return 2
 		}
-		res := conformance.Run(ctx, corpus, local)
+		res := conformance.Run(ctx, corpus, d)
 		for i := range res.Failures {
 			res.Failures[i].Name = f + ": " + res.Failures[i].Name
 		}

@@ -1,12 +1,11 @@
-// Package serve is `verdict serve`: the central PDP over HTTP.
-//
-// In this version facts come from org documents in memory; --dev serves the
-// embedded demo organization. The Redis-backed store replaces the in-memory
-// source in the store issue.
+// Package serve is `verdict serve`: the central PDP over HTTP, deciding from
+// facts in Redis (an embedded Redis-protocol store in --dev mode).
 package serve
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,12 +16,18 @@ import (
 	"os"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/verdict-pdp/verdict/data"
 	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/assemble"
+	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/decisionlog"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/policies"
 )
 
@@ -30,84 +35,180 @@ import (
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8181", "listen address")
-	dev := fs.Bool("dev", false, "development mode: serve the embedded demo organization, sign-in off")
-	orgFile := fs.String("data", "", "serve the orgs of this corpus or org document file (in memory)")
-	defaultOrg := fs.String("default-org", "", "org for requests without context.org (dev mode: demo)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := load(args, fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	var orgs []orgdoc.Org
-	switch {
-	case *dev:
+	srv, err := Start(ctx, cfg, log, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	srv.Close()
+	return 0
+}
+
+// Server is a running PDP.
+type Server struct {
+	Addr  string // the address it listens on
+	http  *http.Server
+	stop  context.CancelFunc
+	close []func()
+}
+
+// Close shuts the server down gracefully (in-flight requests finish).
+func (s *Server) Close() {
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(sctx)
+	s.stop()
+	for i := len(s.close) - 1; i >= 0; i-- {
+		s.close[i]()
+	}
+}
+
+// Start starts a PDP as configured and returns once it listens.
+func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (*Server, error) {
+	ctx, stop := context.WithCancel(parent)
+	s := &Server{stop: stop}
+	fail := func(err error) (*Server, error) { s.stop(); s.runClose(); return nil, err }
+
+	var rdb redis.UniversalClient
+	if cfg.Dev {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fail(err)
+		}
+		s.close = append(s.close, mr.Close)
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		log.Warn("DEVELOPMENT MODE: facts live in an EMBEDDED in-memory Redis-protocol store (miniredis), seeded with the demo org and lost on exit; caller sign-in is OFF. Never run this in production.",
+			"embedded_store", mr.Addr())
+	} else {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fail(fmt.Errorf("--redis-url: %w", err))
+		}
+		rdb = redis.NewClient(opt)
+	}
+	s.close = append(s.close, func() { _ = rdb.Close() })
+	st, err := store.New(rdb, store.Config{})
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.Dev {
 		c, err := orgdoc.DecodeCorpus(data.Demo())
 		if err != nil {
-			fmt.Fprintf(stderr, "verdict serve: demo data: %v\n", err)
-			return 2
+			return fail(err)
 		}
-		orgs = c.Orgs
-		if *defaultOrg == "" {
-			*defaultOrg = orgs[0].Org
+		for i := range c.Orgs {
+			if _, err := st.PutOrg(ctx, &c.Orgs[i], -1, store.Actor{Subject: "verdict --dev"}); err != nil {
+				return fail(err)
+			}
 		}
-		log.Warn("DEVELOPMENT MODE: serving the embedded demo organization from memory, sign-in is OFF; never run this in production",
-			"org", *defaultOrg)
-	case *orgFile != "":
-		b, err := os.ReadFile(*orgFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-			return 2
+		if cfg.DefaultOrg == "" {
+			cfg.DefaultOrg = c.Orgs[0].Org
 		}
-		c, err := orgdoc.DecodeCorpus(b)
-		if err != nil {
-			fmt.Fprintf(stderr, "verdict serve: %s: %v\n", *orgFile, err)
-			return 2
-		}
-		orgs = c.Orgs
-	default:
-		fmt.Fprintln(stderr, "verdict serve: give --dev or --data FILE (the Redis store is not in this build yet)")
-		return 2
 	}
 	mods, err := policies.Builtin()
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
+		return fail(err)
 	}
 	eng, err := engine.New(ctx, engine.Config{Modules: mods})
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
+		return fail(err)
 	}
-	svc, err := pdp.New(pdp.Config{DefaultOrg: *defaultOrg}, eng, assemble.NewDocSource(orgs))
+	facts := store.NewCached(ctx, st, assemble.CacheConfig{MaxAge: cfg.CacheMaxAge}, log)
+	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg}, eng, facts)
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
+		return fail(err)
 	}
-	h, err := api.New(api.Config{}, svc)
-	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	log.Info("verdict serving", "addr", ln.Addr().String(), "policy_revision", eng.Revision())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-			return 1
+	var verifier *authn.Verifier
+	if cfg.Auth == "oidc" {
+		verifier, err = authn.New(ctx, authn.Config{IssuerURL: cfg.OIDCIssuer, Audience: cfg.OIDCAudience})
+		if err != nil {
+			return fail(err)
 		}
-	case <-ctx.Done():
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+	} else {
+		log.Warn("caller sign-in is OFF (--auth=none): anyone who reaches this port may ask and administer")
 	}
-	return 0
+	deps := api.Deps{
+		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(facts.Cache()), Log: log,
+		Ready: func(ctx context.Context) error { return st.Ping(ctx) },
+	}
+	if admin := adminRoutes(st, svc, verifier, cfg, log); admin != nil {
+		deps.Admin = admin
+	}
+	if cfg.DecisionLog != "" {
+		var w io.Writer = stdout
+		if cfg.DecisionLog != "-" {
+			f, err := os.OpenFile(cfg.DecisionLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+			if err != nil {
+				return fail(err)
+			}
+			w = f
+		}
+		dl := decisionlog.New(w, map[string]string{"app": "verdict"})
+		deps.Decisions = dl
+		s.close = append(s.close, func() { _ = dl.Close() })
+	}
+	h, err := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout}, deps)
+	if err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fail(err)
+	}
+	s.Addr = ln.Addr().String()
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	if cfg.TLSCert != "" {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			_ = ln.Close()
+			return fail(err)
+		}
+		s.http.TLSConfig = tc
+		ln = tls.NewListener(ln, tc)
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "err", err)
+		}
+	}()
+	log.Info("verdict serving", "addr", s.Addr, "tls", cfg.TLSCert != "", "auth", cfg.Auth,
+		"default_org", cfg.DefaultOrg, "policy_revision", eng.Revision())
+	return s, nil
+}
+
+func (s *Server) runClose() {
+	for i := len(s.close) - 1; i >= 0; i-- {
+		s.close[i]()
+	}
+	s.close = nil
+}
+
+func tlsConfig(cfg *Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSClientCA != "" {
+		pem, err := os.ReadFile(cfg.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-client-ca: no certificate in %s", cfg.TLSClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+func (s *Server) evaluation(c *gin.Context) {
+	body, err := s.body(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	req, err := authzen.ParseRequest(body)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	d, err := s.decide(c, req, "")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// decide checks tenancy and the subject token, then decides. Errors are
+// those of the request (401, 403); a failure while deciding is a deny whose
+// context says why (fail closed).
+func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (engine.Decision, error) {
+	req.WithDefaultOrg(s.PDP.DefaultOrg())
+	if err := checkOrg(c, req.Org()); err != nil {
+		return engine.Decision{}, err
+	}
+	tok, err := s.subjectToken(c, req, path+"subject.properties.token")
+	if err != nil {
+		return engine.Decision{}, err
+	}
+	start := time.Now()
+	d, derr := s.PDP.Evaluate(c.Request.Context(), req, tok)
+	s.Metrics.observe(req.Resource.Type, d.Decision, derr, time.Since(start))
+	if s.Decisions != nil {
+		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Engine().Revision())
+	}
+	return d, nil
+}
+
+// batch is an AuthZEN evaluations request.
+type batchOptions struct {
+	Semantic string
+}
+
+// Evaluations semantics (AuthZEN 1.0).
+const (
+	executeAll          = "execute_all"
+	denyOnFirstDeny     = "deny_on_first_deny"
+	permitOnFirstPermit = "permit_on_first_permit"
+)
+
+func (s *Server) evaluations(c *gin.Context) {
+	body, err := s.body(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	v, err := authzen.Decode(body)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		writeError(c, verr.New(verr.InvalidInput, "", "the body must be a JSON object"))
+		return
+	}
+	opts, err := parseBatchOptions(top)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	items, present := top["evaluations"]
+	list, isList := items.([]any)
+	if present && items != nil && !isList {
+		writeError(c, verr.New(verr.InvalidInput, "evaluations", "must be an array"))
+		return
+	}
+	// No or empty evaluations: the body is one evaluation.
+	if len(list) == 0 {
+		req, err := authzen.FromValue(top, "")
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		d, err := s.decide(c, req, "")
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"evaluations": []engine.Decision{d}})
+		return
+	}
+	if len(list) > s.cfg.MaxBatch {
+		writeError(c, verr.New(verr.InvalidInput, "evaluations", "at most %d evaluations per request", s.cfg.MaxBatch))
+		return
+	}
+	out := make([]engine.Decision, 0, len(list))
+	for i, item := range list {
+		d, err := s.batchItem(c, top, item, i)
+		if err != nil {
+			if verr.CodeOf(err) == verr.Forbidden || verr.CodeOf(err) == verr.Unauthenticated {
+				// A caller without the right to ask fails the whole request.
+				writeError(c, err)
+				return
+			}
+			e := verr.As(err)
+			d = engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
+		}
+		out = append(out, d)
+		if (opts.Semantic == denyOnFirstDeny && !d.Decision) || (opts.Semantic == permitOnFirstPermit && d.Decision) {
+			break
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"evaluations": out})
+}
+
+func parseBatchOptions(top map[string]any) (batchOptions, error) {
+	o := batchOptions{Semantic: executeAll}
+	raw, present := top["options"]
+	if !present || raw == nil {
+		return o, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return o, verr.New(verr.InvalidInput, "options", "must be an object")
+	}
+	if sem, present := m["evaluations_semantic"]; present {
+		str, _ := sem.(string)
+		switch str {
+		case executeAll, denyOnFirstDeny, permitOnFirstPermit:
+			o.Semantic = str
+		default:
+			e := verr.New(verr.InvalidInput, "options.evaluations_semantic", "unknown semantic %v", sem)
+			e.Allowed = []string{executeAll, denyOnFirstDeny, permitOnFirstPermit}
+			return o, e
+		}
+	}
+	return o, nil
+}
+
+// batchItem merges an item with the batch defaults and decides it: an item's
+// subject, action, resource and context override the top-level ones field by
+// field (an item entity missing type or id takes the top-level one).
+func (s *Server) batchItem(c *gin.Context, top map[string]any, item any, i int) (engine.Decision, error) {
+	path := "evaluations[" + itoa(i) + "]."
+	m, ok := item.(map[string]any)
+	if !ok {
+		return engine.Decision{}, verr.New(verr.InvalidInput, path[:len(path)-1], "must be an object")
+	}
+	merged := map[string]any{}
+	for _, k := range []string{"subject", "action", "resource", "context"} {
+		merged[k] = mergeEntity(top[k], m[k])
+	}
+	req, err := authzen.FromValue(merged, path)
+	if err != nil {
+		return engine.Decision{}, err
+	}
+	return s.decide(c, req, path)
+}
+
+func mergeEntity(def, over any) any {
+	dm, dok := def.(map[string]any)
+	om, ook := over.(map[string]any)
+	switch {
+	case over == nil:
+		return def
+	case !ook || !dok:
+		return over
+	}
+	out := make(map[string]any, len(dm)+len(om))
+	for k, v := range dm {
+		out[k] = v
+	}
+	for k, v := range om {
+		out[k] = v
+	}
+	return out
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+var _ = context.Background

@@ -1,0 +1,152 @@
+package serve
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Config of `verdict serve`. Precedence: defaults, then the YAML file
+// (--config), then VERDICT_* environment variables, then flags.
+type Config struct {
+	Addr           string        `yaml:"addr"`            // listen address
+	RedisURL       string        `yaml:"redis_url"`       // env VERDICT_REDIS_URL
+	Dev            bool          `yaml:"dev"`             // embedded store, demo org, sign-in off
+	Auth           string        `yaml:"auth"`            // "oidc" (default) or "none" (must be explicit)
+	OIDCIssuer     string        `yaml:"oidc_issuer"`     // env VERDICT_OIDC_ISSUER
+	OIDCAudience   string        `yaml:"oidc_audience"`   // env VERDICT_OIDC_AUDIENCE
+	DefaultOrg     string        `yaml:"default_org"`     // org of requests without context.org
+	BootstrapAdmin string        `yaml:"bootstrap_admin"` // token subject allowed to create a fresh org
+	DecisionLog    string        `yaml:"decision_log"`    // "" off, "-" stdout, else a file
+	TLSCert        string        `yaml:"tls_cert"`
+	TLSKey         string        `yaml:"tls_key"`
+	TLSClientCA    string        `yaml:"tls_client_ca"` // require client certificates signed by it
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	CacheMaxAge    time.Duration `yaml:"cache_max_age"`
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8181"
+	}
+	if c.Dev {
+		if c.Auth == "" {
+			c.Auth = "none"
+		}
+		return nil
+	}
+	if c.RedisURL == "" {
+		return verr.New(verr.InvalidInput, "redis-url", "required (or VERDICT_REDIS_URL), unless --dev")
+	}
+	switch c.Auth {
+	case "", "oidc":
+		c.Auth = "oidc"
+		if c.OIDCIssuer == "" || c.OIDCAudience == "" {
+			return verr.New(verr.InvalidInput, "oidc-issuer", "--oidc-issuer and --oidc-audience are required with --auth=oidc; sign-in can only be turned off explicitly with --auth=none")
+		}
+	case "none":
+	default:
+		return verr.New(verr.InvalidInput, "auth", "must be oidc or none, not %q", c.Auth)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return verr.New(verr.InvalidInput, "tls-cert", "--tls-cert and --tls-key go together")
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		return verr.New(verr.InvalidInput, "tls-client-ca", "needs --tls-cert and --tls-key")
+	}
+	return nil
+}
+
+// load builds the configuration from the YAML file, the environment and args.
+func load(args []string, fs *flag.FlagSet) (*Config, error) {
+	c := &Config{}
+	configFile := fs.String("config", os.Getenv("VERDICT_CONFIG"), "YAML configuration file")
+	// Flags are registered on a scratch config, then applied only when set.
+	f := &Config{}
+	fs.StringVar(&f.Addr, "addr", "", "listen address (default 127.0.0.1:8181)")
+	fs.StringVar(&f.RedisURL, "redis-url", "", "Redis URL (env VERDICT_REDIS_URL)")
+	fs.BoolVar(&f.Dev, "dev", false, "development mode: embedded Redis-protocol store seeded with the demo org, sign-in off")
+	fs.StringVar(&f.Auth, "auth", "", "caller sign-in: oidc (default) or none")
+	fs.StringVar(&f.OIDCIssuer, "oidc-issuer", "", "OIDC issuer URL (env VERDICT_OIDC_ISSUER)")
+	fs.StringVar(&f.OIDCAudience, "oidc-audience", "", "OIDC audience (env VERDICT_OIDC_AUDIENCE)")
+	fs.StringVar(&f.DefaultOrg, "default-org", "", "org of requests without context.org")
+	fs.StringVar(&f.BootstrapAdmin, "bootstrap-admin", "", "token subject that may administer an org that has no data yet")
+	fs.StringVar(&f.DecisionLog, "decision-log", "", `decision log: "-" for stdout or a file path`)
+	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
+	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key (PEM)")
+	fs.StringVar(&f.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
+	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
+	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
+	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return nil, err
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil {
+			return nil, fmt.Errorf("%s: %w", *configFile, err)
+		}
+	}
+	env := func(dst *string, name string) {
+		if v := os.Getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	env(&c.RedisURL, "VERDICT_REDIS_URL")
+	env(&c.OIDCIssuer, "VERDICT_OIDC_ISSUER")
+	env(&c.OIDCAudience, "VERDICT_OIDC_AUDIENCE")
+	env(&c.Auth, "VERDICT_AUTH")
+	env(&c.DefaultOrg, "VERDICT_DEFAULT_ORG")
+	env(&c.Addr, "VERDICT_ADDR")
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "addr":
+			c.Addr = f.Addr
+		case "redis-url":
+			c.RedisURL = f.RedisURL
+		case "dev":
+			c.Dev = f.Dev
+		case "auth":
+			c.Auth = f.Auth
+		case "oidc-issuer":
+			c.OIDCIssuer = f.OIDCIssuer
+		case "oidc-audience":
+			c.OIDCAudience = f.OIDCAudience
+		case "default-org":
+			c.DefaultOrg = f.DefaultOrg
+		case "bootstrap-admin":
+			c.BootstrapAdmin = f.BootstrapAdmin
+		case "decision-log":
+			c.DecisionLog = f.DecisionLog
+		case "tls-cert":
+			c.TLSCert = f.TLSCert
+		case "tls-key":
+			c.TLSKey = f.TLSKey
+		case "tls-client-ca":
+			c.TLSClientCA = f.TLSClientCA
+		case "max-body-bytes":
+			c.MaxBodyBytes = f.MaxBodyBytes
+		case "request-timeout":
+			c.RequestTimeout = f.RequestTimeout
+		case "cache-max-age":
+			c.CacheMaxAge = f.CacheMaxAge
+		}
+	})
+	return c, c.Validate()
+}
