@@ -51,7 +51,7 @@ func benchDecisions(b *testing.B, explain bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := svc.Evaluate(ctx, reqs[i%len(reqs)]); err != nil {
+		if _, err := svc.Evaluate(ctx, reqs[i%len(reqs)], nil); err != nil {
 			b.Fatal(err)
 		}
 	}

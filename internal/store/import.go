@@ -26,8 +26,21 @@ const importBatch = 1000
 // PreconditionFailed. Builds are immutable: a build id that exists with a
 // different manifest is refused (Conflict) and nothing changes.
 func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor) (int64, error) {
+	return s.PutOrgProgress(ctx, o, ifRevision, a, nil)
+}
+
+// PutOrgProgress is PutOrg reporting progress (fields written of total)
+// after each batch, for command-line imports of large documents.
+func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor, progress func(done, total int)) (int64, error) {
 	k := s.keys(o.Org)
 	c := layout(k, o)
+	total, done := 0, 0
+	for _, h := range c.hashes {
+		total += len(h)
+	}
+	for _, z := range c.zsets {
+		total += len(z)
+	}
 	tmp := k.p + "tmp:" + token() + ":"
 	var tmpKeys []string
 	defer func() {
@@ -38,12 +51,18 @@ func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a A
 	}()
 	pipe := s.rdb.Pipeline()
 	n := 0
+	pending := 0
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
 		_, err := pipe.Exec(ctx)
 		n = 0
+		done += pending
+		pending = 0
+		if progress != nil && err == nil {
+			progress(done, total)
+		}
 		return err
 	}
 	live := make([]string, 0, len(c.hashes)+len(c.zsets))
@@ -54,6 +73,7 @@ func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a A
 		args := make([]any, 0, 2*importBatch)
 		for f, v := range h {
 			args = append(args, f, v)
+			pending++
 			if len(args) == 2*importBatch {
 				pipe.HSet(ctx, t, args...)
 				args = args[:0]
@@ -79,6 +99,7 @@ func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a A
 		}
 		for i := 0; i < len(members); i += importBatch {
 			pipe.ZAdd(ctx, t, members[i:min(i+importBatch, len(members))]...)
+			pending += min(importBatch, len(members)-i)
 			n++
 		}
 	}

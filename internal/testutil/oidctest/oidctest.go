@@ -182,4 +182,3 @@ func (l *gateListener) Accept() (net.Conn, error) {
 		c.Close()
 	}
 }
-
