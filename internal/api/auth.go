@@ -35,6 +35,15 @@ func caller(c *gin.Context) *authn.Identity {
 	return id
 }
 
+// defaultOrg is the org of a request that names none: the authenticated
+// caller's own, else the server's default.
+func defaultOrg(c *gin.Context, server string) string {
+	if id := caller(c); id != nil && id.Org != "" {
+		return id.Org
+	}
+	return server
+}
+
 // checkOrg enforces tenancy (rule 11): an authenticated caller asks about
 // its own org only.
 func checkOrg(c *gin.Context, org string) error {

@@ -53,7 +53,7 @@ func (s *Server) dataAPI(c *gin.Context) {
 		return
 	}
 	req := authzen.Lenient(input)
-	req.WithDefaultOrg(s.PDP.DefaultOrg())
+	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 	if err := checkOrg(c, req.Org()); err != nil {
 		writeError(c, err)
 		return

@@ -34,7 +34,7 @@ func (s *Server) evaluation(c *gin.Context) {
 // those of the request (401, 403); a failure while deciding is a deny whose
 // context says why (fail closed).
 func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (engine.Decision, error) {
-	req.WithDefaultOrg(s.PDP.DefaultOrg())
+	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 	if err := checkOrg(c, req.Org()); err != nil {
 		return engine.Decision{}, err
 	}

@@ -35,7 +35,7 @@ func (s *Server) filter(c *gin.Context) {
 		return
 	}
 	if b.Org == "" {
-		b.Org = s.PDP.DefaultOrg()
+		b.Org = defaultOrg(c, s.PDP.DefaultOrg())
 	}
 	if err := checkOrg(c, b.Org); err != nil {
 		writeError(c, err)

@@ -11,14 +11,12 @@ package verdict.active_policy
 
 import data.verdict.lib
 
-policy := lib.environment.active_policy
-
-username_override := policy.username_overrides[lib.user.username]
+username_override := lib.username_override(lib.user.username)
 
 # Group overrides that apply to the subject, by group name.
 group_overrides[g] := o if {
 	some g in lib.groups
-	o := policy.group_overrides[g]
+	o := lib.group_override(g)
 }
 
 best_priority := min({o.priority | some o in group_overrides})
@@ -34,11 +32,11 @@ selection := {"rule": "username_override", "policy": username_override, "usernam
 	"group": winning_group, "priority": best_priority,
 } if {
 	winning_group
-} else := {"rule": "default", "policy": policy.default} if {
-	policy.default
+} else := {"rule": "default", "policy": lib.default_policy} if {
+	lib.default_policy
 }
 
-builds := lib.project.builds
+builds := lib.builds
 
 build_id := selection.policy.build if builds[selection.policy.build]
 
@@ -75,12 +73,12 @@ reasons contains lib.reason("active_policy", msg) if {
 }
 
 reasons contains lib.reason("active_policy", msg) if {
-	lib.project
-	not policy
+	lib.project_known
+	not lib.default_policy
 	msg := sprintf("project %s has no active policy in environment %v", [lib.project_id, lib.environment_name])
 }
 
 reasons contains lib.reason("active_policy", msg) if {
-	some r, _ in policy.role_overrides
+	some r, _ in lib.role_overrides
 	msg := sprintf("role override for %s is deprecated and ignored", [r])
 }

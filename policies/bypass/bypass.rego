@@ -14,7 +14,7 @@ via := designtime.designer_access(lib.project_id)
 allowed if {
 	lib.active
 	lib.designer_user
-	lib.project
+	lib.project_known
 	count(via) > 0
 }
 

@@ -12,19 +12,17 @@ package verdict.designtime
 
 import data.verdict.lib
 
-assignments := lib.org.designer_roles
-
 # Designer groups the subject is an explicit member of.
-explicit_groups := lib.set_of(lib.org.designer_groups_of[lib.subject_id])
+explicit_groups := lib.set_of(lib.designer_groups_of)
 
 # Assignments held directly or through explicit designer groups.
 held contains {"role": a.role, "scope": a.scope, "via": {"user": lib.subject_id}} if {
-	some a in assignments.users[lib.subject_id]
+	some a in lib.designer_roles_of_user
 }
 
 held contains {"role": a.role, "scope": a.scope, "via": {"group": g}} if {
 	some g in explicit_groups
-	some a in assignments.groups[g]
+	some a in lib.designer_roles_of_group(g)
 }
 
 # Workspaces the subject is a member of.
@@ -38,7 +36,7 @@ all_users_groups contains sprintf("all_users_%s", [ws]) if some ws in member_wor
 # Every assignment of the subject, including those of the all_users groups.
 grants := held | {{"role": a.role, "scope": a.scope, "via": {"group": g}} |
 	some g in all_users_groups
-	some a in assignments.groups[g]
+	some a in lib.designer_roles_of_group(g)
 }
 
 project_roles(pid) := {g.role | some g in grants; g.scope.project == pid}
@@ -73,7 +71,7 @@ allowing(pid) := {[act, g] |
 	some act in project_role_actions[g.role]
 } | {[act, g] |
 	some g in grants
-	g.scope.workspace == lib.org.projects[pid].workspace
+	g.scope.workspace == lib.project_workspace(pid)
 	some act in workspace_role_actions[g.role]
 } | {[act, g] |
 	some g in grants
@@ -88,7 +86,7 @@ designer_access(pid) := {g |
 	g.scope.project == pid
 } | {g |
 	some g in grants
-	g.scope.workspace == lib.org.projects[pid].workspace
+	g.scope.workspace == lib.project_workspace(pid)
 	g.role == "workspace_admin"
 } | {g |
 	some g in grants
@@ -105,14 +103,14 @@ describe(g) := sprintf("%s on %s %s via %s %s", [g.role, k, v, vk, vv]) if {
 project_grants := {g | some [act, g] in allowing(lib.project_id); act == input.action.name}
 
 result := {"decision": true, "context": {}} if {
-	lib.project
+	lib.project_known
 	count(project_grants) > 0
 }
 
-result := {"decision": false, "context": {"reason": "unknown_project"}} if not lib.project
+result := {"decision": false, "context": {"reason": "unknown_project"}} if not lib.project_known
 
 result := {"decision": false, "context": {"reason": "no_designer_permission"}} if {
-	lib.project
+	lib.project_known
 	count(project_grants) == 0
 }
 
@@ -122,12 +120,12 @@ reasons contains lib.reason("design_time", msg) if {
 }
 
 reasons contains lib.reason("design_time", msg) if {
-	lib.project
+	lib.project_known
 	count(project_grants) == 0
 	msg := sprintf("no designer role of %s allows %s on project %s", [input.subject.id, input.action.name, lib.project_id])
 }
 
 reasons contains lib.reason("design_time", msg) if {
-	not lib.project
+	not lib.project_known
 	msg := sprintf("project %v does not exist in org %s", [lib.project_id, lib.org_id])
 }

@@ -10,7 +10,7 @@ package verdict.filters
 
 import data.verdict.lib
 
-filter := lib.org.business_filters[input.resource.id]
+filter := lib.business_filter(input.resource.id)
 
 key := filter.attribute
 
@@ -22,7 +22,7 @@ values contains v if {
 values contains v if {
 	lib.active
 	some g in lib.groups
-	some v in lib.org.groups[g].attributes[key]
+	some v in lib.group_attributes(g)[key]
 }
 
 # The condition, undefined for an unknown filter (the caller answers 404).
@@ -37,6 +37,6 @@ reasons contains lib.reason("business_filter", msg) if {
 reasons contains lib.reason("business_filter", msg) if {
 	lib.active
 	some g in lib.groups
-	some v in lib.org.groups[g].attributes[key]
+	some v in lib.group_attributes(g)[key]
 	msg := sprintf("%s=%s from group %s", [key, v, g])
 }

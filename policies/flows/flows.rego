@@ -14,7 +14,7 @@ import data.verdict.authn
 import data.verdict.lib
 import data.verdict.roles
 
-permissions := lib.project.flow_permissions
+permissions := lib.flow_permissions
 
 flow_id := input.resource.id
 
@@ -54,7 +54,7 @@ outcome := {"level": "flow", "verdict": verdict_of(flow_level), "entries": flow_
 } else := {"level": "default", "verdict": "grant", "entries": set()}
 
 blocked := "unknown_project" if {
-	not lib.project
+	not lib.project_known
 } else := "environment_required" if {
 	not lib.environment_name
 } else := "subject_not_active" if {

@@ -10,13 +10,17 @@ package verdict.lib
 # The organization the request is about (AuthZEN context.org).
 org_id := input.context.org
 
-org := data.verdict_data.orgs[org_id]
+# Every lookup below is a reference to a leaf of the org's data, never the
+# org as a whole: with a bundle holding the whole organization, reading the
+# org (or a project, or an environment) as one value would convert all of it
+# on every decision.
+org_known if data.verdict_data.orgs[org_id].org
 
 # The subject id, only for subjects of type user.
 subject_id := input.subject.id if input.subject.type == "user"
 
 # The stored end user record of the subject (undefined when unknown).
-user := org.users[subject_id]
+user := data.verdict_data.orgs[org_id].users[subject_id]
 
 # Only an active user is granted anything (rule 1).
 active if user.status == "active"
@@ -28,7 +32,10 @@ anonymous if not input.subject
 
 # The subject's own token claims, verified by the PDP before evaluation, stand
 # in for the stored record (rules 4 and 8). Only the PDP writes verified_token.
-token := org.verified_token if org.verified_token.subject == subject_id
+token := t if {
+	t := data.verdict_data.orgs[org_id].verified_token
+	t.subject == subject_id
+}
 
 # designerUser: the verified token's claim, else the user record's field.
 designer_user if token.designer_user == true
@@ -46,7 +53,20 @@ attributes := object.get(user, "attributes", {}) if not token_has("attributes")
 token_has(claim) if token[claim] != null
 
 # Runtime groups the subject belongs to.
-groups contains g if some g in org.user_groups[subject_id]
+groups contains g if some g in data.verdict_data.orgs[org_id].user_groups[subject_id]
+
+group_attributes(g) := data.verdict_data.orgs[org_id].groups[g].attributes
+
+legacy_roles := data.verdict_data.orgs[org_id].legacy_grants[subject_id]
+
+# Designer groups the subject is an explicit member of, and assignments.
+designer_groups_of := data.verdict_data.orgs[org_id].designer_groups_of[subject_id]
+
+designer_roles_of_user := data.verdict_data.orgs[org_id].designer_roles.users[subject_id]
+
+designer_roles_of_group(g) := data.verdict_data.orgs[org_id].designer_roles.groups[g]
+
+business_filter(id) := data.verdict_data.orgs[org_id].business_filters[id]
 
 # The project a request names: the resource itself for solution and project
 # resources, else the resource's project property.
@@ -54,12 +74,30 @@ project_id := input.resource.id if input.resource.type in {"solution", "project"
 
 project_id := input.resource.properties.project if not input.resource.type in {"solution", "project"}
 
-project := org.projects[project_id]
+project_workspace(pid) := data.verdict_data.orgs[org_id].projects[pid].workspace
+
+project_known if project_workspace(project_id)
+
+# The project's builds (by id) and automation-flow permissions.
+builds := data.verdict_data.orgs[org_id].projects[project_id].builds
+
+flow_permissions := data.verdict_data.orgs[org_id].projects[project_id].flow_permissions
 
 environment_name := input.context.environment
 
-# The project's settings in the request's environment (shares, active policy).
-environment := project.environments[environment_name]
+# The project's settings in the request's environment: the active policy and
+# the shares, looked up for the subject and its groups only.
+default_policy := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].active_policy.default
+
+username_override(name) := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].active_policy.username_overrides[name]
+
+group_override(g) := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].active_policy.group_overrides[g]
+
+role_overrides := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].active_policy.role_overrides
+
+user_share := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].shares.users[subject_id]
+
+group_share(g) := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].shares.groups[g]
 
 # explain is on when the request asks for it.
 explain if input.context.explain == true

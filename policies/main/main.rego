@@ -27,7 +27,7 @@ rtype := input.resource.type
 
 # The first check that fails, or "ok" (rule 1 and rule 11 come first).
 gate := "unknown_org" if {
-	not lib.org
+	not lib.org_known
 } else := "unknown_resource_type" if {
 	not actions[rtype]
 } else := "unsupported_action" if {

@@ -8,24 +8,22 @@ package verdict.roles
 import data.verdict.active_policy
 import data.verdict.lib
 
-shares := lib.environment.shares
-
 # Where each granted role comes from, for explanations.
 sources contains {"role": r, "source": "share", "user": lib.subject_id} if {
 	lib.active
-	some r in shares.users[lib.subject_id]
+	some r in lib.user_share
 }
 
 sources contains {"role": r, "source": "group_share", "group": g} if {
 	lib.active
 	some g in lib.groups
-	some r in shares.groups[g]
+	some r in lib.group_share(g)
 }
 
 sources contains {"role": r, "source": "legacy_grant", "user": lib.subject_id} if {
 	lib.active
-	lib.project
-	some r in lib.org.legacy_grants[lib.subject_id]
+	lib.project_known
+	some r in lib.legacy_roles
 }
 
 granted contains s.role if some s in sources

@@ -11,11 +11,11 @@ import data.verdict.roles
 
 # Why nothing can be decided about the project in this environment.
 blocked := "unknown_project" if {
-	not lib.project
+	not lib.project_known
 } else := "environment_required" if {
 	not lib.environment_name
 } else := "no_active_policy" if {
-	not lib.environment.active_policy
+	not lib.default_policy
 } else := "no_build_served" if {
 	not active_policy.build
 }
