@@ -95,6 +95,9 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	access := r.Group("/access/v1", s.authenticate)
 	access.POST("/evaluation", s.evaluation)
 	access.POST("/evaluations", s.evaluations)
+	access.POST("/search/subject", s.search(authzen.SearchSubject))
+	access.POST("/search/resource", s.search(authzen.SearchResource))
+	access.POST("/search/action", s.search(authzen.SearchAction))
 	r.POST("/v1/data/*path", s.authenticate, s.dataAPI)
 	r.POST("/v1/filters/:id", s.authenticate, s.filter)
 	if d.Admin != nil {
@@ -162,3 +165,5 @@ type DecisionLogger interface {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+var errBadToken = verr.New(verr.InvalidInput, "page.token", "not a token of this search")

@@ -2,10 +2,12 @@ package assemble
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // Document renders the whole org in the indexed shape: the data an edge
@@ -212,4 +214,27 @@ func (d *DocSource) Facts(_ context.Context, s Scope) (ast.Value, error) {
 		return ast.NewObject(), nil
 	}
 	return ast.NewObject(ast.Item(ast.StringTerm(s.Org), ast.NewTerm(ix.Subject(s)))), nil
+}
+
+// ScanUserIDs pages through an org's user ids in id order (token: the offset).
+func (d *DocSource) ScanUserIDs(_ context.Context, org, token string, batch int) ([]string, string, error) {
+	ix := d.orgs[org]
+	if ix == nil {
+		return nil, "", nil
+	}
+	ids := sortedKeys(ix.Users)
+	off := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 {
+			return nil, "", verr.New(verr.InvalidInput, "page.token", "not a token of this search")
+		}
+		off = min(n, len(ids))
+	}
+	end := min(off+batch, len(ids))
+	next := ""
+	if end < len(ids) {
+		next = strconv.Itoa(end)
+	}
+	return ids[off:end], next, nil
 }

@@ -132,3 +132,8 @@ func sleep(ctx context.Context, d *time.Duration) {
 		*d *= 2
 	}
 }
+
+// ScanUserIDs pages through an org's users (subject search).
+func (c *Cached) ScanUserIDs(ctx context.Context, org, token string, batch int) ([]string, string, error) {
+	return c.st.ScanUserIDs(ctx, org, token, batch)
+}
