@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/verdict-pdp/verdict/internal/cmd/bench"
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
@@ -26,6 +27,7 @@ var commands = map[string]command{
 	"check":  {"replay decision corpora: verdict check FILE... [--url URL]", check.Run},
 	"import": {"import org documents into Redis: verdict import FILE... --redis-url URL", importexport.Import},
 	"export": {"export an org from Redis: verdict export ORG --redis-url URL [--out FILE]", importexport.Export},
+	"bench":  {"load generator: verdict bench --url URL [--batch N] CORPUS.json...", bench.Run},
 	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
 }
 

@@ -115,3 +115,14 @@ type CacheStats struct{ Hits, Misses, Stale uint64 }
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load()}
 }
+
+// Epoch is the org's invalidation counter: it changes whenever the org's
+// cached facts are dropped.
+func (c *Cache) Epoch(org string) uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.epoch[org]
+}
+
+// MaxAge is how long an entry is trusted while the source answers.
+func (c *Cache) MaxAge() time.Duration { return c.cfg.MaxAge }

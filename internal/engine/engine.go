@@ -19,6 +19,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/resolver"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -37,14 +38,34 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// The queries the engine prepares. The caller's request becomes input, and the
-// assembled facts are bound where a bundle would hold them, so the same
-// policies answer on the central PDP, on an edge and in stock OPA.
+// The queries the engine prepares. The caller's request is the input; the
+// assembled facts are read where a bundle would hold them
+// (data.verdict_data.orgs), so the same policies answer on the central PDP,
+// on an edge and in stock OPA.
 const (
 	DecisionQuery = "data.verdict.main.decision"
 	FilterQuery   = "data.verdict.filters.result"
-	bind          = " with data.verdict_data.orgs as input.facts with input as input.request"
 )
+
+// factsRef is where the policies read decision data.
+var factsRef = ast.MustParseRef("data.verdict_data.orgs")
+
+type factsKey struct{}
+
+// factsResolver hands the policies the facts of the request being evaluated:
+// OPA's external-data resolver for data.verdict_data.orgs, reading the value
+// that eval put in the context. This binds per-request facts without a
+// `with` rewrite (which cost about a third of a decision) and without a
+// storage write.
+type factsResolver struct{}
+
+func (factsResolver) Eval(ctx context.Context, _ resolver.Input) (resolver.Result, error) {
+	v, _ := ctx.Value(factsKey{}).(ast.Value)
+	if v == nil {
+		v = ast.NewObject()
+	}
+	return resolver.Result{Value: v}, nil
+}
 
 // Engine holds the current compiled policy set.
 type Engine struct {
@@ -104,11 +125,12 @@ func compile(ctx context.Context, modules map[string]string) (*compiled, error) 
 	c := &compiled{revision: hex.EncodeToString(h.Sum(nil))[:16], modules: modules, compiler: compiler}
 	var err error
 	// Every query shares one compiler, so the modules are compiled once.
-	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery+bind), rego.Compiler(compiler))...).PrepareForEval(ctx)
+	opts = append(opts, rego.Resolver(factsRef, factsResolver{}))
+	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery), rego.Compiler(compiler))...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
-	c.filter, err = rego.New(rego.Query(FilterQuery+bind), rego.Compiler(compiler)).PrepareForEval(ctx)
+	c.filter, err = rego.New(rego.Query(FilterQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{})).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
@@ -200,8 +222,8 @@ func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEval
 		}
 		ref = append(ref, ast.StringTerm(seg))
 	}
-	// Bind the facts the same way as the decision query.
-	q, err := rego.New(rego.Query(ref.String()+bind), rego.Compiler(c.compiler)).PrepareForEval(ctx)
+	q, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))), rego.Compiler(c.compiler),
+		rego.Resolver(factsRef, factsResolver{})).PrepareForEval(ctx)
 	if err != nil {
 		return q, verr.Wrap(verr.InvalidInput, "path", err, "cannot query %s: %v", path, err)
 	}
@@ -211,11 +233,7 @@ func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEval
 
 // eval runs a prepared query and returns its single value (nil if undefined).
 func (e *Engine) eval(ctx context.Context, q rego.PreparedEvalQuery, request, facts ast.Value) (any, error) {
-	input := ast.NewObject(
-		ast.Item(ast.InternedTerm("request"), ast.NewTerm(request)),
-		ast.Item(ast.InternedTerm("facts"), ast.NewTerm(facts)),
-	)
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
+	rs, err := q.Eval(context.WithValue(ctx, factsKey{}, facts), rego.EvalParsedInput(request))
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "evaluating policies: %v", err)
 	}

@@ -5,6 +5,7 @@
 package pdp
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
@@ -18,6 +19,9 @@ type Config struct {
 	// DefaultOrg answers requests that name no context.org ("" = none: such
 	// requests are denied as unknown_org).
 	DefaultOrg string
+	// DecisionCache bounds the cache of answers to exact requests (0: 100000;
+	// negative: off). It is used only with a Versioned facts source.
+	DecisionCache int
 }
 
 // Validate checks the configuration.
@@ -25,9 +29,11 @@ func (Config) Validate() error { return nil }
 
 // Service decides requests.
 type Service struct {
-	cfg    Config
-	engine *engine.Engine
-	source assemble.Source
+	cfg       Config
+	engine    *engine.Engine
+	source    assemble.Source
+	versions  Versioned
+	decisions *decisionCache
 }
 
 // New returns a decision service.
@@ -35,7 +41,12 @@ func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, engine: e, source: src}, nil
+	s := &Service{cfg: cfg, engine: e, source: src}
+	if v, ok := src.(Versioned); ok && cfg.DecisionCache >= 0 {
+		s.versions = v
+		s.decisions = newDecisionCache(cmp.Or(cfg.DecisionCache, 100000))
+	}
+	return s, nil
 }
 
 // Engine returns the engine the service evaluates with.
@@ -59,6 +70,19 @@ func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assembl
 	if err != nil {
 		return deny(err), err
 	}
+	var key, rev string
+	var epoch uint64
+	cacheable := s.decisions != nil && tok == nil
+	if cacheable {
+		// The epoch is read before the facts: a change learnt meanwhile makes
+		// this answer's entry stale at once.
+		epoch, rev = s.versions.Epoch(r.Org()), s.engine.Revision()
+		if key, cacheable = decisionKey(r); cacheable {
+			if d, ok := s.decisions.get(key, epoch, rev, s.versions.MaxAge()); ok {
+				return d, nil
+			}
+		}
+	}
 	scope := ScopeOf(r)
 	scope.Token = tok
 	facts, err := s.source.Facts(ctx, scope)
@@ -69,7 +93,18 @@ func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assembl
 	if err != nil {
 		return deny(err), err
 	}
+	if cacheable {
+		s.decisions.put(key, d, epoch, rev)
+	}
 	return d, nil
+}
+
+// DecisionCacheHits counts answers served from the decision cache.
+func (s *Service) DecisionCacheHits() uint64 {
+	if s.decisions == nil {
+		return 0
+	}
+	return s.decisions.hits.Load()
 }
 
 // Query evaluates a data path (OPA's data API) for a request, with the facts

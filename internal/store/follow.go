@@ -137,3 +137,9 @@ func sleep(ctx context.Context, d *time.Duration) {
 func (c *Cached) ScanUserIDs(ctx context.Context, org, token string, batch int) ([]string, string, error) {
 	return c.st.ScanUserIDs(ctx, org, token, batch)
 }
+
+// Epoch implements pdp.Versioned.
+func (c *Cached) Epoch(org string) uint64 { return c.cache.Epoch(org) }
+
+// MaxAge implements pdp.Versioned.
+func (c *Cached) MaxAge() time.Duration { return c.cache.MaxAge() }
