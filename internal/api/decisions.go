@@ -45,6 +45,9 @@ func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (engi
 	start := time.Now()
 	d, derr := s.PDP.Evaluate(c.Request.Context(), req, tok)
 	s.Metrics.observe(req.Resource.Type, d.Decision, derr, time.Since(start))
+	if s.Seen != nil && derr == nil {
+		s.Seen(req.Org(), req.SubjectID())
+	}
 	if s.Decisions != nil {
 		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Engine().Revision())
 	}

@@ -59,9 +59,14 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 	if len(o.Environments) == 0 {
 		o.Environments = nil
 	}
+	seen, _ := s.rdb.HGetAll(ctx, k.lastSeen()).Result()
 	for _, raw := range ordered(h(k.users())) {
 		var u orgdoc.User
 		_ = json.Unmarshal([]byte(raw), &u)
+		// Decisions keep last_seen apart (batched writes); the export shows it.
+		if t, ok := seen[u.ID]; ok {
+			u.LastSeen = t
+		}
 		o.Users = append(o.Users, u)
 	}
 	for _, raw := range ordered(h(k.roles())) {

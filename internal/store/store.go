@@ -125,6 +125,7 @@ func (k keys) projects() string   { return k.p + "projects" }
 func (k keys) filters() string    { return k.p + "filters" }
 func (k keys) audit() string      { return k.p + "audit" }
 func (k keys) changes() string    { return k.p + "changes" }
+func (k keys) lastSeen() string   { return k.p + "last_seen" }
 
 func (k keys) members(group string) string  { return k.p + "members:" + group }
 func (k keys) dmembers(group string) string { return k.p + "dmembers:" + group }
