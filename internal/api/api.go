@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/engine"
@@ -48,9 +49,26 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// Decider is what the API decides with: the central PDP (*pdp.Service, facts
+// from Redis) or an edge PDP (bundles).
+type Decider interface {
+	DefaultOrg() string
+	// Revision names the running policies (and data, on an edge).
+	Revision() string
+	Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error)
+	Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error)
+	Filter(ctx context.Context, f pdp.FilterRequest) (engine.Filter, error)
+	FilterSQL(ctx context.Context, f engine.Filter) (pdp.SQL, error)
+	SearchSubjects(ctx context.Context, r *authzen.Request, limit int, token string) ([]string, string, error)
+	SearchResources(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error)
+	SearchActions(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error)
+}
+
+var _ Decider = (*pdp.Service)(nil)
+
 // Deps are what the API serves with.
 type Deps struct {
-	PDP *pdp.Service
+	PDP Decider
 	// Verifier authenticates callers and subject tokens; nil turns caller
 	// sign-in off (dev mode and --auth=none only).
 	Verifier *authn.Verifier
@@ -131,11 +149,11 @@ func (s *Server) ready(c *gin.Context) {
 		if err := s.Ready(c.Request.Context()); err != nil {
 			e := verr.As(err)
 			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": e.Message,
-				"policy_revision": s.PDP.Engine().Revision()})
+				"policy_revision": s.PDP.Revision()})
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "policy_revision": s.PDP.Engine().Revision()})
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "policy_revision": s.PDP.Revision()})
 }
 
 // body reads a JSON request body within the size limit; a content type

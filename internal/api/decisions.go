@@ -49,7 +49,7 @@ func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (engi
 		s.Seen(req.Org(), req.SubjectID())
 	}
 	if s.Decisions != nil {
-		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Engine().Revision())
+		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Revision())
 	}
 	return d, nil
 }

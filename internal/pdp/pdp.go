@@ -52,6 +52,9 @@ func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
 // Engine returns the engine the service evaluates with.
 func (s *Service) Engine() *engine.Engine { return s.engine }
 
+// Revision names the running policies.
+func (s *Service) Revision() string { return s.engine.Revision() }
+
 // DefaultOrg is the org of requests that name none.
 func (s *Service) DefaultOrg() string { return s.cfg.DefaultOrg }
 
