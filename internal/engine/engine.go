@@ -20,14 +20,19 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/resolver"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // Config of an engine.
 type Config struct {
-	// Modules are Rego modules by file name; when empty, the built-in
-	// policies are used (see New).
+	// Modules are Rego modules by file name (policyload.Load gives the
+	// built-in ones plus extensions).
 	Modules map[string]string
+	// Data are extension data documents (never under verdict_data: the
+	// facts are bound there per request).
+	Data map[string]any
 }
 
 // Validate checks the configuration.
@@ -78,6 +83,7 @@ type compiled struct {
 	revision string
 	modules  map[string]string
 	compiler *ast.Compiler
+	store    storage.Store
 	paths    sync.Map // data path -> rego.PreparedEvalQuery, prepared on first use
 }
 
@@ -87,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{}
-	if err := e.Load(ctx, cfg.Modules); err != nil {
+	if err := e.LoadWithData(ctx, cfg.Modules, cfg.Data); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -95,7 +101,12 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 
 // Load compiles modules and swaps them in; on error the running set stays.
 func (e *Engine) Load(ctx context.Context, modules map[string]string) error {
-	c, err := compile(ctx, modules)
+	return e.LoadWithData(ctx, modules, nil)
+}
+
+// LoadWithData is Load with extension data documents.
+func (e *Engine) LoadWithData(ctx context.Context, modules map[string]string, data map[string]any) error {
+	c, err := compile(ctx, modules, data)
 	if err != nil {
 		return err
 	}
@@ -109,7 +120,7 @@ func (e *Engine) Revision() string { return e.cur.Load().revision }
 // Modules returns the running modules (do not modify).
 func (e *Engine) Modules() map[string]string { return e.cur.Load().modules }
 
-func compile(ctx context.Context, modules map[string]string) (*compiled, error) {
+func compile(ctx context.Context, modules map[string]string, data map[string]any) (*compiled, error) {
 	names := make([]string, 0, len(modules))
 	for n := range modules {
 		names = append(names, n)
@@ -125,12 +136,17 @@ func compile(ctx context.Context, modules map[string]string) (*compiled, error) 
 	c := &compiled{revision: hex.EncodeToString(h.Sum(nil))[:16], modules: modules, compiler: compiler}
 	var err error
 	// Every query shares one compiler, so the modules are compiled once.
-	opts = append(opts, rego.Resolver(factsRef, factsResolver{}))
+	if data == nil {
+		data = map[string]any{}
+	}
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
+	c.store = store
+	opts = append(opts, rego.Resolver(factsRef, factsResolver{}), rego.Store(store))
 	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery), rego.Compiler(compiler))...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
-	c.filter, err = rego.New(rego.Query(FilterQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{})).PrepareForEval(ctx)
+	c.filter, err = rego.New(rego.Query(FilterQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{}), rego.Store(store)).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
@@ -223,7 +239,7 @@ func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEval
 		ref = append(ref, ast.StringTerm(seg))
 	}
 	q, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))), rego.Compiler(c.compiler),
-		rego.Resolver(factsRef, factsResolver{})).PrepareForEval(ctx)
+		rego.Resolver(factsRef, factsResolver{}), rego.Store(c.store)).PrepareForEval(ctx)
 	if err != nil {
 		return q, verr.Wrap(verr.InvalidInput, "path", err, "cannot query %s: %v", path, err)
 	}

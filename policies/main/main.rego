@@ -25,15 +25,34 @@ actions := {
 
 rtype := input.resource.type
 
-# The first check that fails, or "ok" (rule 1 and rule 11 come first).
+builtin if actions[rtype]
+
+# Extension policies (DESIGN.md §4): a type that is not built in is decided
+# by package verdict.ext.<type>, whose rule decision is a boolean or
+# {decision, context}; undefined means false.
+extension if {
+	not builtin
+	data.verdict.ext[rtype]
+}
+
+# The first check that fails, or "ok" (rule 1 and rule 11 come first). Rule 1
+# holds for extensions too: a user subject must be an active user of the org;
+# other subject types (services, devices...) are the extension's call.
 gate := "unknown_org" if {
 	not lib.org_known
 } else := "unknown_resource_type" if {
-	not actions[rtype]
+	not builtin
+	not extension
 } else := "unsupported_action" if {
+	builtin
 	not input.action.name in actions[rtype]
 } else := "subject_not_active" if {
+	builtin
 	rtype != "flow"
+	not lib.active
+} else := "subject_not_active" if {
+	extension
+	input.subject.type == "user"
 	not lib.active
 } else := "ok"
 
@@ -53,6 +72,25 @@ result := data.verdict.designtime.result if rtype == "project"
 
 result := data.verdict.admin.result if rtype == "org"
 
+result := {"decision": ext == true, "context": {}} if {
+	extension
+	ext := data.verdict.ext[rtype].decision
+	is_boolean(ext)
+}
+
+result := {"decision": object.get(ext, "decision", false) == true, "context": object.get(ext, "context", {})} if {
+	extension
+	ext := data.verdict.ext[rtype].decision
+	is_object(ext)
+}
+
+result := {"decision": false, "context": {"reason": "extension_undefined"}} if {
+	extension
+	not ext_defined
+}
+
+ext_defined if data.verdict.ext[rtype].decision != null
+
 # Reasons are separate rules so that they are computed only when explained.
 reasons := data.verdict.solution.reasons if rtype == "solution"
 
@@ -67,6 +105,8 @@ reasons := data.verdict.flows.reasons if rtype == "flow"
 reasons := data.verdict.designtime.reasons if rtype == "project"
 
 reasons := data.verdict.admin.reasons if rtype == "org"
+
+reasons := {lib.reason("extension", sprintf("decided by package verdict.ext.%s", [rtype]))} if extension
 
 gate_reasons contains lib.reason("tenancy", sprintf("organization %v is unknown", [lib.org_id])) if gate == "unknown_org"
 

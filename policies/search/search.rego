@@ -46,13 +46,36 @@ candidates contains lib.org_id if {
 }
 
 # The candidates the subject is allowed, sorted.
-resources := sort([id |
+resources := sort(builtin_resources | ext_resources)
+
+builtin_resources contains id if {
 	some id in candidates
 	main.decision.decision with input.resource as object.union(input.resource, {"id": id})
-])
+}
+
+# Extension types list their own candidates ({id, properties?}); a
+# candidate's properties stand in for those the request leaves out.
+ext_resources contains c.id if {
+	main.extension
+	some c in data.verdict.ext[input.resource.type].resources
+	r := object.union(object.union(input.resource, {"properties": object.union(object.get(c, "properties", {}), object.get(input.resource, "properties", {}))}), {"id": c.id})
+	main.decision.decision with input.resource as r
+}
 
 # Action search: the actions of the resource's type that are allowed.
 actions := sort([name |
-	some name in main.actions[input.resource.type]
+	some name in action_candidates
 	main.decision.decision with input.action as {"name": name}
+])
+
+action_candidates := main.actions[input.resource.type]
+
+action_candidates := lib.set_of(data.verdict.ext[input.resource.type].actions) if main.extension
+
+# Subject search for extension types: the package's subjects.<type> list.
+subjects := sort([c.id |
+	main.extension
+	some c in data.verdict.ext[input.resource.type].subjects[input.subject.type]
+	s := {"type": input.subject.type, "id": c.id, "properties": object.get(c, "properties", {})}
+	main.decision.decision with input.subject as s
 ])

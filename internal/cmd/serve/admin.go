@@ -1,17 +1,89 @@
 package serve
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/verdict-pdp/verdict/internal/admin"
 	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
-// adminRoutes returns the admin API registration, or nil while the admin
-// API is not built in.
-func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Config, log *slog.Logger) func(gin.IRouter) {
-	return nil
+// adminRoutes registers the admin API, authorized by the decision engine.
+// After every successful write the PDP's own cached facts of the org are
+// dropped at once, so this PDP's next decision sees the write; other PDPs
+// learn of it from the change feed.
+func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Config, log *slog.Logger, invalidate func(org string)) func(gin.IRouter) {
+	authz := &engineAuthorizer{pdp: svc, verifier: v, st: st, bootstrap: cfg.BootstrapAdmin}
+	return func(r gin.IRouter) {
+		g := r.Group("", func(c *gin.Context) {
+			c.Next()
+			if c.Request.Method != http.MethodGet && c.Writer.Status() < 300 {
+				if org := c.Param("org"); org != "" {
+					invalidate(org)
+				}
+			}
+		})
+		admin.Register(g, st, authz)
+	}
+}
+
+// engineAuthorizer allows an admin call when the decision engine grants the
+// caller (its token's subject, as an end user of the org) the permission
+// (DESIGN.md rule 10): the admin API is authorized by the same engine.
+//
+// With sign-in off (--auth=none, dev mode) every call is allowed and audited
+// as "anonymous (sign-in off)". A configured bootstrap admin may administer
+// an org that has no data yet (revision 0), to create it.
+type engineAuthorizer struct {
+	pdp       *pdp.Service
+	verifier  *authn.Verifier
+	st        *store.Store
+	bootstrap string
+}
+
+func (a *engineAuthorizer) Authorize(r *http.Request, org string, check admin.Check) (store.Actor, error) {
+	actor := store.Actor{Justification: r.Header.Get("X-Justification")}
+	if a.verifier == nil {
+		actor.Subject = "anonymous (sign-in off)"
+		return actor, nil
+	}
+	id, err := a.verifier.FromRequest(r)
+	if err != nil {
+		return actor, err
+	}
+	actor.Subject = id.Subject
+	if id.Org != "" && id.Org != org {
+		return actor, verr.New(verr.Forbidden, "org", "the caller belongs to org %q, not %q", id.Org, org)
+	}
+	if a.bootstrap != "" && id.Subject == a.bootstrap {
+		rev, err := a.st.Revision(r.Context(), org)
+		if err != nil {
+			return actor, err
+		}
+		if rev == 0 {
+			return actor, nil
+		}
+	}
+	req := &authzen.Request{
+		Subject:  &authzen.Entity{Type: "user", ID: id.Subject},
+		Action:   &authzen.Action{Name: check.Action},
+		Resource: &authzen.Entity{Type: check.ResourceType, ID: check.ResourceID},
+		Context:  map[string]any{"org": org},
+	}
+	d, err := a.pdp.Evaluate(context.WithoutCancel(r.Context()), req, nil)
+	if err != nil {
+		return actor, err
+	}
+	if !d.Decision {
+		reason, _ := d.Context["reason"].(string)
+		return actor, verr.New(verr.Forbidden, "", "%s may not %s on %s %s (%s)", id.Subject, check.Action, check.ResourceType, check.ResourceID, reason)
+	}
+	return actor, nil
 }

@@ -139,9 +139,10 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(facts.Cache()), Log: log,
 		Ready: func(ctx context.Context) error { return st.Ping(ctx) },
 	}
-	if admin := adminRoutes(st, svc, verifier, cfg, log); admin != nil {
-		deps.Admin = admin
-	}
+	seen := store.NewLastSeen(st, 0, log)
+	s.close = append(s.close, seen.Close)
+	deps.Seen = seen.Seen
+	deps.Admin = adminRoutes(st, svc, verifier, cfg, log, facts.Cache().Invalidate)
 	if cfg.DecisionLog != "" {
 		var w io.Writer = stdout
 		if cfg.DecisionLog != "-" {

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Runtime groups: a record (name, attributes) in `groups`, members in the
+// `members:<group>` sorted set and, for decisions, the reverse index
+// `user_groups`. Both sides of membership change in the same transaction.
+
+// GroupRecord is a group as the admin API shows it (members are listed
+// separately, paginated).
+type GroupRecord = groupRecord
+
+// GroupPatch renames a group or replaces its attributes; nil stays.
+type GroupPatch struct {
+	Name       *string
+	Attributes *map[string][]string
+}
+
+// groupNamePattern is DESIGN.md §1's group name rule (as in orgdoc).
+var groupNamePattern = regexp.MustCompile(`^[A-Za-z0-9 _-]{1,64}$`)
+
+// MaxMembersPerCall bounds the users one membership call adds.
+const MaxMembersPerCall = 1000
+
+// ListGroups pages through an org's groups.
+func (s *Store) ListGroups(ctx context.Context, org, cursor string, limit int) (Page[GroupRecord], error) {
+	return listRecords[GroupRecord](ctx, s, org, s.keys(org).groups(), cursor, limit)
+}
+
+// GetGroup reads one group (without members).
+func (s *Store) GetGroup(ctx context.Context, org, name string) (GroupRecord, error) {
+	return getRecord[GroupRecord](ctx, s, org, s.keys(org).groups(), name, "group", "group")
+}
+
+// ListMembers pages through a group's members, in the order they joined.
+func (s *Store) ListMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
+	k := s.keys(org)
+	return s.listZset(ctx, org, k.groups(), group, k.members(group), "group", cursor, limit)
+}
+
+// listZset pages through a membership sorted set (score = position) after
+// checking that its group exists.
+func (s *Store) listZset(ctx context.Context, org, groupsKey, group, key, what, cursor string, limit int) (Page[string], error) {
+	after, limit, err := pageArgs(cursor, limit)
+	if err != nil {
+		return Page[string]{}, err
+	}
+	if _, err := s.readField(ctx, org, groupsKey, group, what, what); err != nil {
+		return Page[string]{}, err
+	}
+	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
+		Min: "(" + itoa(after), Max: "+inf", Count: int64(limit) + 1,
+	}).Result()
+	if err != nil {
+		return Page[string]{}, unavailable(err)
+	}
+	page := Page[string]{Items: []string{}}
+	for i, z := range zs {
+		if i == limit {
+			page.NextCursor = itoa(int64(zs[i-1].Score))
+			break
+		}
+		page.Items = append(page.Items, z.Member.(string))
+	}
+	return page, nil
+}
+
+func checkGroupName(field, name string) error {
+	if !groupNamePattern.MatchString(name) {
+		return verr.New(verr.Invalid, field, "group name %q must match %s", name, groupNamePattern)
+	}
+	return nil
+}
+
+func checkAttributes(attrs map[string][]string) error {
+	for k := range attrs {
+		if k == "" {
+			return verr.New(verr.Invalid, "attributes", "attribute keys must not be empty")
+		}
+	}
+	return nil
+}
+
+// CreateGroup creates an empty group.
+func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Actor) (GroupRecord, int64, error) {
+	if err := checkGroupName("name", g.Name); err != nil {
+		return g, 0, err
+	}
+	if err := checkAttributes(g.Attributes); err != nil {
+		return g, 0, err
+	}
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if ok, err := t.hexists(t.k.groups(), g.Name); err != nil || ok {
+			return nil, firstErr(err, verr.New(verr.Conflict, "name", "group %q exists", g.Name))
+		}
+		seq, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		t.hset(t.k.groups(), g.Name, withSeq(g, seq))
+		return &outcome{action: "group.created", target: "group/" + g.Name, after: g, change: Change{Groups: []string{g.Name}}}, nil
+	})
+	return g, rev, err
+}
+
+// UpdateGroup replaces a group's attributes and may rename it; a rename
+// moves its members, the reverse index, and its shares and overrides in
+// every environment, so nothing keeps the old name.
+func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch, ifMatch string, a Actor) (GroupRecord, int64, error) {
+	var after GroupRecord
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		var g GroupRecord
+		seq, err := t.getJSON(t.k.groups(), name, &g, "group", "group")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, g, true); err != nil {
+			return nil, err
+		}
+		before := g
+		if p.Attributes != nil {
+			g.Attributes = *p.Attributes
+			if err := checkAttributes(g.Attributes); err != nil {
+				return nil, err
+			}
+		}
+		ch := Change{Groups: []string{name}}
+		if p.Name != nil && *p.Name != name {
+			if err := t.renameGroup(name, *p.Name, &ch); err != nil {
+				return nil, err
+			}
+			g.Name = *p.Name
+			t.hdel(t.k.groups(), name)
+		}
+		t.hset(t.k.groups(), g.Name, withSeq(g, seq))
+		after = g
+		return &outcome{action: "group.updated", target: "group/" + name, before: before, after: g, change: ch}, nil
+	})
+	return after, rev, err
+}
+
+func (t *txn) renameGroup(from, to string, ch *Change) error {
+	if err := checkGroupName("name", to); err != nil {
+		return err
+	}
+	if ok, err := t.hexists(t.k.groups(), to); err != nil || ok {
+		return firstErr(err, verr.New(verr.Conflict, "name", "group %q exists", to))
+	}
+	ch.Groups = append(ch.Groups, to)
+	members, err := t.tx.ZRangeWithScores(t.ctx, t.k.members(from), 0, -1).Result()
+	if err != nil {
+		return err
+	}
+	for _, z := range members {
+		uid := z.Member.(string)
+		t.zadd(t.k.members(to), uid, int64(z.Score))
+		gs, err := t.stringList(t.k.userGroups(), uid)
+		if err != nil {
+			return err
+		}
+		for i, g := range gs {
+			if g == from {
+				gs[i] = to
+			}
+		}
+		t.setStringList(t.k.userGroups(), uid, gs)
+		ch.Users = append(ch.Users, uid)
+	}
+	t.del(t.k.members(from))
+	envs, err := t.allEnvs()
+	if err != nil {
+		return err
+	}
+	for _, e := range envs {
+		moved := false
+		if raw, ok := e.h[prefixGroupShare+from]; ok {
+			var sh orgdoc.Share
+			if err := jsonUnmarshal(raw, &sh); err != nil {
+				return err
+			}
+			sh.Subject.Group = to
+			t.hdel(e.key, prefixGroupShare+from)
+			t.hset(e.key, prefixGroupShare+to, withSeq(sh, fastSeq(raw)))
+			moved = true
+		}
+		if raw, ok := e.h[prefixGroupOvr+from]; ok {
+			var o orgdoc.Override
+			if err := jsonUnmarshal(raw, &o); err != nil {
+				return err
+			}
+			o.Group = to
+			t.hdel(e.key, prefixGroupOvr+from)
+			t.hset(e.key, prefixGroupOvr+to, withSeq(o, fastSeq(raw)))
+			moved = true
+		}
+		if moved {
+			ch.Projects = addUnique(ch.Projects, e.project)
+		}
+	}
+	return nil
+}
+
+// DeleteGroup deletes a group, its memberships, and its shares and group
+// overrides in every environment.
+func (s *Store) DeleteGroup(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		var g GroupRecord
+		if _, err := t.getJSON(t.k.groups(), name, &g, "group", "group"); err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, g, true); err != nil {
+			return nil, err
+		}
+		members, err := t.tx.ZRange(t.ctx, t.k.members(name), 0, -1).Result()
+		if err != nil {
+			return nil, err
+		}
+		for _, uid := range members {
+			gs, err := t.stringList(t.k.userGroups(), uid)
+			if err != nil {
+				return nil, err
+			}
+			t.setStringList(t.k.userGroups(), uid, without(gs, name))
+		}
+		t.del(t.k.members(name))
+		t.hdel(t.k.groups(), name)
+		envs, err := t.allEnvs()
+		if err != nil {
+			return nil, err
+		}
+		var projects []string
+		for _, e := range envs {
+			for _, f := range []string{prefixGroupShare + name, prefixGroupOvr + name} {
+				if _, ok := e.h[f]; ok {
+					t.hdel(e.key, f)
+					projects = addUnique(projects, e.project)
+				}
+			}
+		}
+		slices.Sort(projects)
+		return &outcome{action: "group.deleted", target: "group/" + name, before: g,
+			after:  map[string]any{"members_removed": len(members), "projects": projects},
+			change: Change{Groups: []string{name}, Users: members, Projects: projects}}, nil
+	})
+}
+
+// AddMembers adds users to a group; users already in it are left as they
+// are. An unknown user refuses the whole call (Invalid at users[i]).
+func (s *Store) AddMembers(ctx context.Context, org, group string, users []string, a Actor) (int64, error) {
+	if err := checkMemberList(users); err != nil {
+		return 0, err
+	}
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if ok, err := t.hexists(t.k.groups(), group); err != nil || !ok {
+			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
+		}
+		added, err := t.addMembers(t.k.members(group), t.k.userGroups(), group, users)
+		if err != nil {
+			return nil, err
+		}
+		return &outcome{action: "group.members_added", target: "group/" + group, after: map[string]any{"added": added},
+			change: Change{Groups: []string{group}, Users: added}}, nil
+	})
+}
+
+// RemoveMember removes one user from a group (NotFound when not a member).
+func (s *Store) RemoveMember(ctx context.Context, org, group, user string, a Actor) (int64, error) {
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if ok, err := t.hexists(t.k.groups(), group); err != nil || !ok {
+			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
+		}
+		if err := t.removeMember(t.k.members(group), t.k.userGroups(), group, user); err != nil {
+			return nil, err
+		}
+		return &outcome{action: "group.member_removed", target: "group/" + group + "/members/" + user,
+			change: Change{Groups: []string{group}, Users: []string{user}}}, nil
+	})
+}
+
+func checkMemberList(users []string) error {
+	if len(users) == 0 {
+		return verr.New(verr.Invalid, "users", "name at least one user")
+	}
+	if len(users) > MaxMembersPerCall {
+		return verr.New(verr.InvalidInput, "users", "at most %d users per call", MaxMembersPerCall)
+	}
+	seen := map[string]bool{}
+	for i, u := range users {
+		if seen[u] {
+			return verr.New(verr.Invalid, pathf("users[%d]", i), "duplicate user %q", u)
+		}
+		seen[u] = true
+	}
+	return nil
+}
+
+// addMembers adds known users to a membership set and its reverse index
+// (shared by runtime and designer groups); it returns the users added.
+func (t *txn) addMembers(membersKey, reverseKey, group string, users []string) ([]string, error) {
+	exists := make([]*redis.BoolCmd, len(users))
+	lists := make([]*redis.StringCmd, len(users))
+	_, err := t.tx.Pipelined(t.ctx, func(p redis.Pipeliner) error {
+		for i, u := range users {
+			exists[i] = p.HExists(t.ctx, t.k.users(), u)
+			lists[i] = p.HGet(t.ctx, reverseKey, u)
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, err
+	}
+	added := []string{}
+	for i, u := range users {
+		if !exists[i].Val() {
+			return nil, verr.New(verr.Invalid, pathf("users[%d]", i), "unknown user %q", u)
+		}
+		var gs []string
+		if raw, err := lists[i].Result(); err == nil {
+			if err := jsonUnmarshal(raw, &gs); err != nil {
+				return nil, err
+			}
+		}
+		if slices.Contains(gs, group) {
+			continue
+		}
+		seq, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		t.zadd(membersKey, u, seq)
+		t.setStringList(reverseKey, u, append(gs, group))
+		added = append(added, u)
+	}
+	return added, nil
+}
+
+func (t *txn) removeMember(membersKey, reverseKey, group, user string) error {
+	gs, err := t.stringList(reverseKey, user)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(gs, group) {
+		return verr.New(verr.NotFound, "user", "user %q is not a member of %q", user, group)
+	}
+	t.zrem(membersKey, user)
+	t.setStringList(reverseKey, user, without(gs, group))
+	return nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

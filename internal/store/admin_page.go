@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Page is one page of a list of the admin API, in record position order.
+// NextCursor is "" on the last page.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// Limits of a page.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// ETag is the entity tag of a record as the admin API shows it: a strong tag
+// over the record's JSON (encoding/json sorts map keys, so equal records have
+// equal tags).
+func ETag(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// checkIfMatch compares an If-Match header with the current record (cur,
+// absent when !exists). "" means no precondition; "*" matches any existing
+// record; otherwise one of the listed tags must equal the record's ETag
+// (strong comparison: weak tags never match, RFC 9110 §13.1.1).
+func checkIfMatch(ifMatch string, cur any, exists bool) error {
+	ifMatch = strings.TrimSpace(ifMatch)
+	if ifMatch == "" {
+		return nil
+	}
+	if !exists {
+		return verr.New(verr.PreconditionFailed, "If-Match", "the record does not exist")
+	}
+	if ifMatch == "*" {
+		return nil
+	}
+	tag := ETag(cur)
+	for _, t := range strings.Split(ifMatch, ",") {
+		if strings.TrimSpace(t) == tag {
+			return nil
+		}
+	}
+	return verr.New(verr.PreconditionFailed, "If-Match", "the record changed: its ETag is now %s", tag)
+}
+
+// pageArgs checks a cursor (the position of the last record of the previous
+// page, as written in next_cursor) and a limit (0: DefaultLimit).
+func pageArgs(cursor string, limit int) (int64, int, error) {
+	var after int64
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
+		if err != nil || n < 0 {
+			return 0, 0, verr.New(verr.InvalidInput, "cursor", "not a cursor of this list")
+		}
+		after = n
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0 || limit > MaxLimit:
+		return 0, 0, verr.New(verr.InvalidInput, "limit", "limit must be between 1 and %d", MaxLimit)
+	}
+	return after, limit, nil
+}
+
+// positioned is a stored value with its position.
+type positioned struct {
+	field string
+	raw   string
+	seq   int64
+}
+
+// byPosition returns the fields of h that keep accepts, ordered by position.
+func byPosition(h map[string]string, keep func(field string) bool) []positioned {
+	out := make([]positioned, 0, len(h))
+	for f, raw := range h {
+		if keep == nil || keep(f) {
+			out = append(out, positioned{f, raw, fastSeq(raw)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].seq != out[j].seq {
+			return out[i].seq < out[j].seq
+		}
+		return out[i].field < out[j].field
+	})
+	return out
+}
+
+// pageOf cuts one page out of a hash: the values after position `cursor`,
+// at most limit of them, decoded by dec. Lists read the whole hash and sort
+// it (O(n) per page): admin lists are rare next to decisions, and positions
+// are what keeps the import order.
+func pageOf[T any](h map[string]string, keep func(string) bool, cursor string, limit int, dec func(positioned) (T, error)) (Page[T], error) {
+	after, limit, err := pageArgs(cursor, limit)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	page := Page[T]{Items: []T{}}
+	var last int64
+	for _, p := range byPosition(h, keep) {
+		if p.seq <= after {
+			continue
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = strconv.FormatInt(last, 10)
+			break
+		}
+		v, err := dec(p)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		page.Items = append(page.Items, v)
+		last = p.seq
+	}
+	return page, nil
+}
+
+// decodeAs decodes a positioned JSON record as T.
+func decodeAs[T any](p positioned) (T, error) {
+	var v T
+	err := jsonUnmarshal(p.raw, &v)
+	return v, err
+}
+
+// fastSeq reads the "#" member that withSeq writes first, without decoding
+// the whole record; other shapes fall back to seqOf.
+func fastSeq(raw string) int64 {
+	const head = `{"#":`
+	if strings.HasPrefix(raw, head) {
+		rest := raw[len(head):]
+		end := strings.IndexAny(rest, ",}")
+		if end > 0 {
+			if n, err := strconv.ParseInt(rest[:end], 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return seqOf(raw)
+}
+
+func jsonUnmarshal(raw string, v any) error {
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return verr.Wrap(verr.Internal, "", err, "stored record unreadable: %v", err)
+	}
+	return nil
+}
+
+// readHash reads one hash of an org in a MULTI with a check that the org
+// exists, so that an unknown org is a 404 rather than an empty list.
+func (s *Store) readHash(ctx context.Context, org, key string) (map[string]string, error) {
+	var exists *redis.IntCmd
+	var h *redis.MapStringStringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, s.keys(org).org())
+		h = p.HGetAll(ctx, key)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if exists.Val() == 0 {
+		return nil, verr.New(verr.NotFound, "org", "no org %q", org)
+	}
+	return h.Val(), nil
+}
+
+// readField reads one field of an org's hash; NotFound names the org when
+// the org is absent, else errField.
+func (s *Store) readField(ctx context.Context, org, key, field, errField, what string) (string, error) {
+	var exists *redis.IntCmd
+	var v *redis.StringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, s.keys(org).org())
+		v = p.HGet(ctx, key, field)
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return "", unavailable(err)
+	}
+	if exists.Val() == 0 {
+		return "", verr.New(verr.NotFound, "org", "no org %q", org)
+	}
+	raw, err := v.Result()
+	if err == redis.Nil {
+		return "", verr.New(verr.NotFound, errField, "no %s %q", what, field)
+	}
+	if err != nil {
+		return "", unavailable(err)
+	}
+	return raw, nil
+}
+
+// getRecord reads and decodes one record of an org's hash.
+func getRecord[T any](ctx context.Context, s *Store, org, key, field, errField, what string) (T, error) {
+	var v T
+	raw, err := s.readField(ctx, org, key, field, errField, what)
+	if err != nil {
+		return v, err
+	}
+	return v, jsonUnmarshal(raw, &v)
+}
+
+// listRecords pages through an org's hash of records of type T.
+func listRecords[T any](ctx context.Context, s *Store, org, key, cursor string, limit int) (Page[T], error) {
+	if _, _, err := pageArgs(cursor, limit); err != nil {
+		return Page[T]{}, err
+	}
+	h, err := s.readHash(ctx, org, key)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return pageOf(h, nil, cursor, limit, decodeAs[T])
+}

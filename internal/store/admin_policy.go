@@ -1,0 +1,307 @@
+package store
+
+import (
+	"context"
+
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// The active policy of (project, env): the default build or branch, and
+// overrides by username and by group (priority required, unique). Role
+// overrides are deprecated (DESIGN.md §2 rule 3): existing ones are listed,
+// marked deprecated, and can be deleted; new ones are refused. Every write
+// to the active policy honours If-Match against the ETag of the whole
+// active policy, which is what a client GETs before changing it.
+
+// ActivePolicy is the active policy as the admin API shows it.
+type ActivePolicy struct {
+	Default   orgdoc.Policy  `json:"default"`
+	Overrides []OverrideView `json:"overrides"`
+}
+
+// OverrideView is an override, marked deprecated when it is a role override.
+type OverrideView struct {
+	orgdoc.Override
+	Deprecated bool `json:"deprecated,omitempty"`
+}
+
+// policyOf renders the active policy held by an environment hash.
+func policyOf(h map[string]string) (ActivePolicy, bool) {
+	if _, ok := h[fieldActivePolicy]; !ok {
+		return ActivePolicy{}, false
+	}
+	e := envFromHash(h)
+	ap := ActivePolicy{Default: e.ActivePolicy.Default, Overrides: []OverrideView{}}
+	for _, o := range e.ActivePolicy.Overrides {
+		ap.Overrides = append(ap.Overrides, OverrideView{Override: o, Deprecated: o.Type == orgdoc.OverrideRole})
+	}
+	return ap, true
+}
+
+// GetActivePolicy reads the active policy of (project, env).
+func (s *Store) GetActivePolicy(ctx context.Context, org, project, env string) (ActivePolicy, error) {
+	h, err := s.readEnv(ctx, org, project, env)
+	if err != nil {
+		return ActivePolicy{}, err
+	}
+	ap, ok := policyOf(h)
+	if !ok {
+		return ap, verr.New(verr.NotFound, "active_policy", "no active policy for project %s in %s", project, env)
+	}
+	return ap, nil
+}
+
+// policyTxn is an active policy write: the environment hash as read, kept
+// up to date with the queued writes so the result can be shown.
+type policyTxn struct {
+	*txn
+	pe  *projectEntry
+	env string
+	key string
+	h   map[string]string
+}
+
+func (p *policyTxn) set(f, v string) { p.hset(p.key, f, v); p.h[f] = v }
+func (p *policyTxn) unset(f string)  { p.hdel(p.key, f); delete(p.h, f) }
+
+func (p *policyTxn) buildExists(id string) (bool, error) {
+	return p.hexists(p.k.builds(p.pe.rec.ID), id)
+}
+
+// policyWrite runs fn on the active policy of (project, env) after the
+// If-Match check, and returns the active policy it leaves.
+func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch string, a Actor,
+	fn func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error)) (ActivePolicy, int64, error) {
+	var after ActivePolicy
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		pe, err := t.project(project)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.checkEnvName(env); err != nil {
+			return nil, err
+		}
+		p := &policyTxn{txn: t, pe: pe, env: env, key: t.k.env(project, env), h: map[string]string{}}
+		if _, p.h, err = t.envHash(pe, env); err != nil && verr.CodeOf(err) != verr.NotFound {
+			return nil, err
+		}
+		if p.h == nil {
+			p.h = map[string]string{}
+		}
+		cur, exists := policyOf(p.h)
+		if err := checkIfMatch(ifMatch, cur, exists); err != nil {
+			return nil, err
+		}
+		out, err := fn(p, cur, exists)
+		if err != nil {
+			return nil, err
+		}
+		after, _ = policyOf(p.h)
+		out.target = "project/" + project + "/environments/" + env + "/active_policy" + out.target
+		out.change.Projects = append(out.change.Projects, project)
+		return out, nil
+	})
+	return after, rev, err
+}
+
+// PutDefaultPolicy sets the default of the active policy (creating the
+// active policy, with no overrides, when there is none).
+func (s *Store) PutDefaultPolicy(ctx context.Context, org, project, env string, pol orgdoc.Policy, ifMatch string, a Actor) (ActivePolicy, int64, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+		if err := checkPolicy("", pol, p.buildExists); err != nil {
+			return nil, err
+		}
+		seq := fastSeq(p.h[fieldActivePolicy])
+		if !exists {
+			var err error
+			if seq, err = p.next(); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := p.envForWrite(p.pe, p.env); err != nil {
+			return nil, err
+		}
+		p.set(fieldActivePolicy, withSeq(map[string]any{"default": pol}, seq))
+		var before any
+		if exists {
+			before = cur.Default
+		}
+		return &outcome{action: "active_policy.default_set", target: "/default", before: before, after: pol}, nil
+	})
+}
+
+// PutOverride creates or replaces a username or group override. Role
+// overrides are deprecated and refused.
+func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov orgdoc.Override, ifMatch string, a Actor) (ActivePolicy, int64, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+		f, ch, err := p.checkOverride(ov)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, verr.New(verr.Invalid, "active_policy", "project %s has no active policy in %s: set its default first", project, env)
+		}
+		if err := checkPolicy("policy", ov.Policy, p.buildExists); err != nil {
+			return nil, err
+		}
+		raw, had := p.h[f]
+		seq := fastSeq(raw)
+		if !had {
+			if seq, err = p.next(); err != nil {
+				return nil, err
+			}
+		}
+		var before any
+		if had {
+			var o orgdoc.Override
+			if err := jsonUnmarshal(raw, &o); err != nil {
+				return nil, err
+			}
+			before = o
+		}
+		p.set(f, withSeq(ov, seq))
+		return &outcome{action: "active_policy.override_put", target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
+			before: before, after: ov, change: ch}, nil
+	})
+}
+
+// checkOverride applies orgdoc's override rules to a new override and
+// returns its field and the change it makes.
+func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
+	extra := func(name, val string, allowed bool) error {
+		if val != "" && !allowed {
+			return verr.New(verr.Invalid, name, "%s is not allowed on a %s override", name, ov.Type)
+		}
+		return nil
+	}
+	switch ov.Type {
+	case orgdoc.OverrideRole:
+		return "", Change{}, verr.New(verr.Invalid, "type", "role overrides are deprecated: use a group override")
+	case orgdoc.OverrideUsername, orgdoc.OverrideGroup:
+	default:
+		e := verr.New(verr.Invalid, "type", "override type %q must be one of username, group", ov.Type)
+		e.Allowed = []string{orgdoc.OverrideUsername, orgdoc.OverrideGroup}
+		return "", Change{}, e
+	}
+	for _, e := range []error{
+		extra("username", ov.Username, ov.Type == orgdoc.OverrideUsername),
+		extra("group", ov.Group, ov.Type == orgdoc.OverrideGroup),
+		extra("role", ov.Role, false),
+	} {
+		if e != nil {
+			return "", Change{}, e
+		}
+	}
+	if ov.Type == orgdoc.OverrideUsername {
+		// A username override always wins (rule 3): a priority would suggest otherwise.
+		if ov.Priority != nil {
+			return "", Change{}, verr.New(verr.Invalid, "priority", "priority is not allowed on a username override")
+		}
+		uid, ok, err := p.hget(p.k.usernames(), ov.Username)
+		if err != nil || !ok {
+			return "", Change{}, firstErr(err, verr.New(verr.Invalid, "username", "unknown username %q", ov.Username))
+		}
+		return prefixUsernameOvr + ov.Username, Change{Users: []string{uid}}, nil
+	}
+	if ok, err := p.hexists(p.k.groups(), ov.Group); err != nil || !ok {
+		return "", Change{}, firstErr(err, verr.New(verr.Invalid, "group", "unknown group %q", ov.Group))
+	}
+	if ov.Priority == nil {
+		return "", Change{}, verr.New(verr.Invalid, "priority", "priority is required on a group override")
+	}
+	// Rule 3 picks the lowest priority number among a user's groups: equal
+	// numbers would leave the choice undefined.
+	for f, raw := range p.h {
+		if !hasPrefix(f, prefixGroupOvr) || f == prefixGroupOvr+ov.Group {
+			continue
+		}
+		var o orgdoc.Override
+		if err := jsonUnmarshal(raw, &o); err != nil {
+			return "", Change{}, err
+		}
+		if o.Priority != nil && *o.Priority == *ov.Priority {
+			return "", Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
+		}
+	}
+	return prefixGroupOvr + ov.Group, Change{Groups: []string{ov.Group}}, nil
+}
+
+// DeleteOverride deletes the override of a username, a group or (the
+// deprecated ones) a role: typ is orgdoc.OverrideUsername, OverrideGroup or
+// OverrideRole.
+func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name, ifMatch string, a Actor) (ActivePolicy, int64, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+		notFound := verr.New(verr.NotFound, "override", "no %s override for %q", typ, name)
+		ch := Change{}
+		var before any
+		switch typ {
+		case orgdoc.OverrideUsername, orgdoc.OverrideGroup:
+			f := prefixUsernameOvr + name
+			if typ == orgdoc.OverrideGroup {
+				f, ch.Groups = prefixGroupOvr+name, []string{name}
+			} else if uid, ok, _ := p.hget(p.k.usernames(), name); ok {
+				ch.Users = []string{uid}
+			}
+			raw, ok := p.h[f]
+			if !ok {
+				return nil, notFound
+			}
+			var o orgdoc.Override
+			if err := jsonUnmarshal(raw, &o); err != nil {
+				return nil, err
+			}
+			before = o
+			p.unset(f)
+		case orgdoc.OverrideRole:
+			list, err := roleOverrides(p.h)
+			if err != nil {
+				return nil, err
+			}
+			kept := list[:0:0]
+			for _, ro := range list {
+				if ro.o.Role != name {
+					kept = append(kept, ro)
+				}
+			}
+			if len(kept) == len(list) {
+				return nil, notFound
+			}
+			p.setRoleOverrides(p.key, kept)
+			if len(kept) > 0 {
+				p.h[fieldRoleOverride] = roleOverridesJSON(kept)
+			} else {
+				delete(p.h, fieldRoleOverride)
+			}
+			before = orgdoc.Override{Type: orgdoc.OverrideRole, Role: name}
+		default:
+			return nil, verr.New(verr.InvalidInput, "type", "override type %q must be one of username, group, role", typ)
+		}
+		return &outcome{action: "active_policy.override_deleted", target: "/overrides/" + typ + "/" + name, before: before, change: ch}, nil
+	})
+}
+
+// DeleteActivePolicy deletes the active policy of (project, env) with all
+// its overrides: the environment then serves no build.
+func (s *Store) DeleteActivePolicy(ctx context.Context, org, project, env, ifMatch string, a Actor) (int64, error) {
+	_, rev, err := s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+		if !exists {
+			return nil, verr.New(verr.NotFound, "active_policy", "no active policy for project %s in %s", project, env)
+		}
+		for f := range p.h {
+			if f == fieldActivePolicy || f == fieldRoleOverride || hasPrefix(f, prefixUsernameOvr) || hasPrefix(f, prefixGroupOvr) {
+				p.unset(f)
+			}
+		}
+		return &outcome{action: "active_policy.deleted", before: cur}, nil
+	})
+	return rev, err
+}
+
+func roleOverridesJSON(list []seqOverride) string {
+	parts := make([]string, len(list))
+	for i, ro := range list {
+		parts[i] = withSeq(ro.o, ro.seq)
+	}
+	return "[" + join(parts, ",") + "]"
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"regexp"
+	"slices"
+
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Projects and their immutable builds.
+
+// ProjectRecord is a project as the admin API shows it: id, workspace, flow
+// permissions and the environments it has settings in (no builds).
+type ProjectRecord = projectRecord
+
+// BuildSummary is a build in a list.
+type BuildSummary struct {
+	ID      string `json:"id"`
+	Branch  string `json:"branch"`
+	Created string `json:"created"`
+}
+
+// projectIDPattern: new project ids appear in keys (builds:<p>,
+// env:<p>:<e>), so a ':' or a brace is refused.
+var projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ListProjects pages through an org's projects.
+func (s *Store) ListProjects(ctx context.Context, org, cursor string, limit int) (Page[ProjectRecord], error) {
+	return listRecords[ProjectRecord](ctx, s, org, s.keys(org).projects(), cursor, limit)
+}
+
+// GetProject reads one project (without builds).
+func (s *Store) GetProject(ctx context.Context, org, id string) (ProjectRecord, error) {
+	return getRecord[ProjectRecord](ctx, s, org, s.keys(org).projects(), id, "project", "project")
+}
+
+// CreateProject creates a project in a workspace of the org. Like orgdoc,
+// the workspace is checked whenever the org lists workspaces.
+func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a Actor) (ProjectRecord, int64, error) {
+	rec := ProjectRecord{ID: id, Workspace: workspace, Environments: []string{}}
+	if !projectIDPattern.MatchString(id) {
+		return rec, 0, verr.New(verr.Invalid, "id", "project id %q must match %s", id, projectIDPattern)
+	}
+	if workspace == "" {
+		return rec, 0, verr.New(verr.Invalid, "workspace", "workspace is required")
+	}
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if len(t.settings.Workspaces) > 0 {
+			var ids []string
+			for _, w := range t.settings.Workspaces {
+				ids = append(ids, w.ID)
+			}
+			if !slices.Contains(ids, workspace) {
+				e := verr.New(verr.Invalid, "workspace", "unknown workspace %q", workspace)
+				e.Allowed = ids
+				return nil, e
+			}
+		}
+		if ok, err := t.hexists(t.k.projects(), id); err != nil || ok {
+			return nil, firstErr(err, verr.New(verr.Conflict, "id", "project %q exists", id))
+		}
+		seq, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		t.projects[id] = &projectEntry{rec: rec, seq: seq, dirty: true}
+		return &outcome{action: "project.created", target: "project/" + id, after: rec, change: Change{Projects: []string{id}}}, nil
+	})
+	return rec, rev, err
+}
+
+// DeleteProject deletes a project with its builds, environments and the
+// designer roles scoped to it. The change names All: build ids of a deleted
+// project may be given again to other manifests, so build caches must go.
+func (s *Store) DeleteProject(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		pe, err := t.project(id)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, pe.rec, true); err != nil {
+			return nil, err
+		}
+		t.projects[id] = nil // not written back
+		t.hdel(t.k.projects(), id)
+		t.del(t.k.builds(id))
+		for _, env := range pe.rec.Environments {
+			t.del(t.k.env(id, env))
+		}
+		removed, err := t.dropDesignerRoles(func(_ string, sa seqAssignment) bool { return sa.Scope.Project == id })
+		if err != nil {
+			return nil, err
+		}
+		return &outcome{action: "project.deleted", target: "project/" + id, before: pe.rec,
+			after:  map[string]any{"designer_roles_removed": removed},
+			change: Change{Projects: []string{id}, All: true}}, nil
+	})
+}
+
+// ListBuilds pages through a project's builds (id, branch, created).
+func (s *Store) ListBuilds(ctx context.Context, org, project, cursor string, limit int) (Page[BuildSummary], error) {
+	if _, err := s.GetProject(ctx, org, project); err != nil {
+		return Page[BuildSummary]{}, err
+	}
+	return listRecords[BuildSummary](ctx, s, org, s.keys(org).builds(project), cursor, limit)
+}
+
+// GetBuild reads one build manifest.
+func (s *Store) GetBuild(ctx context.Context, org, project, id string) (orgdoc.Build, error) {
+	if _, err := s.GetProject(ctx, org, project); err != nil {
+		return orgdoc.Build{}, err
+	}
+	return getRecord[orgdoc.Build](ctx, s, org, s.keys(org).builds(project), id, "build", "build")
+}
+
+// ImportBuild adds a build to a project. Builds are immutable: an existing
+// id is a Conflict even with an identical manifest, so that an import can
+// never be mistaken for a change. The manifest is checked with orgdoc's
+// build rules (its role catalog must be org roles; flows, components,
+// processes and swimlanes name only catalog roles).
+func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.Build, a Actor) (orgdoc.Build, int64, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if _, err := t.project(project); err != nil {
+			return nil, err
+		}
+		if b.ID != "" {
+			if ok, err := t.hexists(t.k.builds(project), b.ID); err != nil || ok {
+				return nil, firstErr(err, verr.New(verr.Conflict, "id", "build %q of project %s exists: builds are immutable", b.ID, project))
+			}
+		}
+		roles, err := t.tx.HKeys(t.ctx, t.k.roles()).Result()
+		if err != nil {
+			return nil, err
+		}
+		if err := validateBuild(t.org, roles, b); err != nil {
+			return nil, err
+		}
+		seq, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		t.hset(t.k.builds(project), b.ID, withSeq(b, seq))
+		return &outcome{action: "build.imported", target: "project/" + project + "/builds/" + b.ID,
+			after:  BuildSummary{ID: b.ID, Branch: b.Branch, Created: b.Created},
+			change: Change{Projects: []string{project}}}, nil
+	})
+	return b, rev, err
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// Shares of a project in one environment (the Share modal): subject (user
+// or group) -> roles. A share may only give roles that the environment's
+// active build lists (DESIGN.md §2 rule 2: a role outside the served
+// catalog would grant nothing, so the API refuses it rather than let an
+// admin believe it works).
+
+// ShareSubject names the subject of a share: exactly one of User, Group.
+type ShareSubject = orgdoc.Subject
+
+func shareField(s ShareSubject) string {
+	if s.Group != "" {
+		return prefixGroupShare + s.Group
+	}
+	return prefixUserShare + s.User
+}
+
+func isShareField(f string) bool {
+	return hasPrefix(f, prefixUserShare) || hasPrefix(f, prefixGroupShare)
+}
+
+// ListShares pages through the shares of (project, env).
+func (s *Store) ListShares(ctx context.Context, org, project, env, cursor string, limit int) (Page[orgdoc.Share], error) {
+	if _, _, err := pageArgs(cursor, limit); err != nil {
+		return Page[orgdoc.Share]{}, err
+	}
+	h, err := s.readEnv(ctx, org, project, env)
+	if err != nil {
+		return Page[orgdoc.Share]{}, err
+	}
+	return pageOf(h, isShareField, cursor, limit, decodeAs[orgdoc.Share])
+}
+
+// GetShare reads the share of one subject on (project, env).
+func (s *Store) GetShare(ctx context.Context, org, project, env string, subj ShareSubject) (orgdoc.Share, error) {
+	var sh orgdoc.Share
+	h, err := s.readEnv(ctx, org, project, env)
+	if err != nil {
+		return sh, err
+	}
+	raw, ok := h[shareField(subj)]
+	if !ok {
+		return sh, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
+	}
+	return sh, jsonUnmarshal(raw, &sh)
+}
+
+func subjectName(s ShareSubject) string {
+	if s.Group != "" {
+		return "group " + s.Group
+	}
+	return "user " + s.User
+}
+
+// readEnv reads an environment hash of a project; an environment the org
+// knows but the project has no settings in reads as empty.
+func (s *Store) readEnv(ctx context.Context, org, project, env string) (map[string]string, error) {
+	rec, err := s.GetProject(ctx, org, project)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(rec.Environments, env) {
+		settings, err := s.rdb.HGet(ctx, s.keys(org).org(), "settings").Result()
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		var st orgRecord
+		_ = jsonUnmarshal(settings, &st)
+		if len(st.Environments) > 0 && !slices.Contains(st.Environments, env) {
+			return nil, verr.New(verr.NotFound, "environment", "no environment %q in org %s", env, org)
+		}
+		return map[string]string{}, nil
+	}
+	h, err := s.rdb.HGetAll(ctx, s.keys(org).env(project, env)).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return h, nil
+}
+
+// PutShare creates or replaces the share of sh.Subject on (project, env).
+// It reports whether the share is new.
+func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdoc.Share, ifMatch string, a Actor) (orgdoc.Share, int64, bool, error) {
+	created := false
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		pe, err := t.project(project)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.checkEnvName(env); err != nil {
+			return nil, err
+		}
+		if err := t.checkShareSubject(sh.Subject); err != nil {
+			return nil, err
+		}
+		roles, err := t.tx.HKeys(t.ctx, t.k.roles()).Result()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRoles(sh.Roles, func(r string) bool { return slices.Contains(roles, r) }); err != nil {
+			return nil, err
+		}
+		key := t.k.env(project, env)
+		h := map[string]string{}
+		if slices.Contains(pe.rec.Environments, env) {
+			if h, err = t.hgetall(key); err != nil {
+				return nil, err
+			}
+		}
+		b, err := t.activeBuild(project, h)
+		if err != nil {
+			return nil, err
+		}
+		if err := rolesInCatalog(sh.Roles, b); err != nil {
+			return nil, err
+		}
+		f := shareField(sh.Subject)
+		raw, exists := h[f]
+		var before *orgdoc.Share
+		seq := fastSeq(raw)
+		if exists {
+			before = &orgdoc.Share{}
+			if err := jsonUnmarshal(raw, before); err != nil {
+				return nil, err
+			}
+			if err := checkIfMatch(ifMatch, *before, true); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := checkIfMatch(ifMatch, nil, false); err != nil {
+				return nil, err
+			}
+			if seq, err = t.next(); err != nil {
+				return nil, err
+			}
+			created = true
+		}
+		if key, err = t.envForWrite(pe, env); err != nil {
+			return nil, err
+		}
+		t.hset(key, f, withSeq(sh, seq))
+		return &outcome{action: "share.put", target: shareTarget(project, env, sh.Subject), before: before, after: sh,
+			change: subjectChange(project, sh.Subject)}, nil
+	})
+	return sh, rev, created, err
+}
+
+// DeleteShare deletes the share of one subject on (project, env).
+func (s *Store) DeleteShare(ctx context.Context, org, project, env string, subj ShareSubject, ifMatch string, a Actor) (int64, error) {
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		pe, err := t.project(project)
+		if err != nil {
+			return nil, err
+		}
+		key, h, err := t.envHash(pe, env)
+		if err != nil {
+			return nil, err
+		}
+		raw, ok := h[shareField(subj)]
+		if !ok {
+			return nil, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
+		}
+		var sh orgdoc.Share
+		if err := jsonUnmarshal(raw, &sh); err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, sh, true); err != nil {
+			return nil, err
+		}
+		t.hdel(key, shareField(subj))
+		return &outcome{action: "share.deleted", target: shareTarget(project, env, subj), before: sh,
+			change: subjectChange(project, subj)}, nil
+	})
+}
+
+func shareTarget(project, env string, s ShareSubject) string {
+	if s.Group != "" {
+		return "project/" + project + "/environments/" + env + "/shares/groups/" + s.Group
+	}
+	return "project/" + project + "/environments/" + env + "/shares/users/" + s.User
+}
+
+func subjectChange(project string, s ShareSubject) Change {
+	ch := Change{Projects: []string{project}}
+	if s.Group != "" {
+		ch.Groups = []string{s.Group}
+	} else {
+		ch.Users = []string{s.User}
+	}
+	return ch
+}
+
+// checkShareSubject: exactly one of a known user or a known group.
+func (t *txn) checkShareSubject(s ShareSubject) error {
+	switch {
+	case (s.User == "") == (s.Group == ""):
+		return verr.New(verr.Invalid, "subject", "subject must name exactly one of user, group")
+	case s.User != "":
+		if ok, err := t.hexists(t.k.users(), s.User); err != nil || !ok {
+			return firstErr(err, verr.New(verr.Invalid, "subject.user", "unknown user %q", s.User))
+		}
+	default:
+		if ok, err := t.hexists(t.k.groups(), s.Group); err != nil || !ok {
+			return firstErr(err, verr.New(verr.Invalid, "subject.group", "unknown group %q", s.Group))
+		}
+	}
+	return nil
+}
+
+// rolesInCatalog refuses roles the active build b does not list, naming the
+// catalog in Allowed. No active build (no default policy, or an empty
+// branch) means an empty catalog: nothing can be shared yet.
+func rolesInCatalog(roles []string, b *orgdoc.Build) error {
+	catalog := []string{}
+	if b != nil {
+		catalog = append(catalog, b.Roles...)
+	}
+	var missing []string
+	for _, r := range roles {
+		if !slices.Contains(catalog, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var e *verr.Error
+	if b == nil {
+		e = verr.New(verr.Invalid, "roles", "the environment serves no build (set its active policy first): cannot share %s", strings.Join(missing, ", "))
+	} else {
+		e = verr.New(verr.Invalid, "roles", "active build %s does not list %s", b.ID, strings.Join(missing, ", "))
+	}
+	e.Allowed = catalog
+	return e
+}
+
+// activeBuild returns the build the environment's default policy serves
+// (nil when none): the named build, or for latest_on_branch the build on
+// that branch with the latest `created` (ties: the greatest id), as the
+// policies choose it.
+func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build, error) {
+	raw, ok := env[fieldActivePolicy]
+	if !ok {
+		return nil, nil
+	}
+	var ap struct{ Default orgdoc.Policy }
+	if err := jsonUnmarshal(raw, &ap); err != nil {
+		return nil, err
+	}
+	if id := ap.Default.Build; id != "" {
+		raw, ok, err := t.hget(t.k.builds(project), id)
+		if err != nil || !ok {
+			return nil, err
+		}
+		var b orgdoc.Build
+		return &b, jsonUnmarshal(raw, &b)
+	}
+	h, err := t.hgetall(t.k.builds(project))
+	if err != nil {
+		return nil, err
+	}
+	var best *orgdoc.Build
+	var bestT time.Time
+	for _, raw := range h {
+		var b orgdoc.Build
+		if err := jsonUnmarshal(raw, &b); err != nil {
+			return nil, err
+		}
+		if b.Branch != ap.Default.LatestOnBranch {
+			continue
+		}
+		ct, _ := time.Parse(time.RFC3339, b.Created)
+		if best == nil || ct.After(bestT) || (ct.Equal(bestT) && b.ID > best.ID) {
+			best, bestT = &b, ct
+		}
+	}
+	return best, nil
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// End users of the admin API. A user's username is unique (the `usernames`
+// hash); deleting a user removes every fact that names it, in one
+// transaction, so no share, membership or override is left dangling.
+
+// UserPatch changes some fields of a user; nil fields stay as they are.
+type UserPatch struct {
+	Username       *string
+	Email          *string
+	Attributes     *map[string][]string
+	DesignerUser   *bool
+	ServiceAccount *bool
+}
+
+// maxIDLen bounds ids and names given to the admin API.
+const maxIDLen = 256
+
+// ListUsers pages through an org's users.
+func (s *Store) ListUsers(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.User], error) {
+	return listRecords[orgdoc.User](ctx, s, org, s.keys(org).users(), cursor, limit)
+}
+
+// GetUser reads one user.
+func (s *Store) GetUser(ctx context.Context, org, id string) (orgdoc.User, error) {
+	return getRecord[orgdoc.User](ctx, s, org, s.keys(org).users(), id, "user", "user")
+}
+
+// CreateUser creates (invites) a user: status "invited" unless given.
+func (s *Store) CreateUser(ctx context.Context, org string, u orgdoc.User, a Actor) (orgdoc.User, int64, error) {
+	if u.Status == "" {
+		u.Status = orgdoc.StatusInvited
+	}
+	if err := checkUser(&u); err != nil {
+		return u, 0, err
+	}
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		if ok, err := t.hexists(t.k.users(), u.ID); err != nil || ok {
+			return nil, firstErr(err, verr.New(verr.Conflict, "id", "user %q exists", u.ID))
+		}
+		if ok, err := t.hexists(t.k.usernames(), u.Username); err != nil || ok {
+			return nil, firstErr(err, verr.New(verr.Conflict, "username", "username %q is taken", u.Username))
+		}
+		seq, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		t.hset(t.k.users(), u.ID, withSeq(u, seq))
+		t.hset(t.k.usernames(), u.Username, u.ID)
+		return &outcome{action: "user.created", target: "user/" + u.ID, after: u, change: Change{Users: []string{u.ID}}}, nil
+	})
+	return u, rev, err
+}
+
+// checkUser applies the user rules of orgdoc to one user.
+func checkUser(u *orgdoc.User) error {
+	switch {
+	case u.ID == "":
+		return verr.New(verr.Invalid, "id", "user id is required")
+	case len(u.ID) > maxIDLen:
+		return verr.New(verr.Invalid, "id", "user id is longer than %d bytes", maxIDLen)
+	case strings.TrimSpace(u.Username) == "":
+		return verr.New(verr.Invalid, "username", "username is required")
+	case len(u.Username) > maxIDLen:
+		return verr.New(verr.Invalid, "username", "username is longer than %d bytes", maxIDLen)
+	}
+	switch u.Status {
+	case orgdoc.StatusInvited, orgdoc.StatusActive, orgdoc.StatusDisabled:
+	default:
+		e := verr.New(verr.Invalid, "status", "status %q must be one of invited, active, disabled", u.Status)
+		e.Allowed = []string{orgdoc.StatusInvited, orgdoc.StatusActive, orgdoc.StatusDisabled}
+		return e
+	}
+	for k := range u.Attributes {
+		if k == "" {
+			return verr.New(verr.Invalid, "attributes", "attribute keys must not be empty")
+		}
+	}
+	return nil
+}
+
+// UpdateUser changes a user's username, email, attributes or flags. A new
+// username moves the user's username overrides with it: they were given to
+// this person, and a later user taking the old name must not inherit them.
+func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifMatch string, a Actor) (orgdoc.User, int64, error) {
+	var after orgdoc.User
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		var u orgdoc.User
+		seq, err := t.getJSON(t.k.users(), id, &u, "user", "user")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, u, true); err != nil {
+			return nil, err
+		}
+		before := u
+		if p.Email != nil {
+			u.Email = *p.Email
+		}
+		if p.Attributes != nil {
+			u.Attributes = *p.Attributes
+		}
+		if p.DesignerUser != nil {
+			u.DesignerUser = *p.DesignerUser
+		}
+		if p.ServiceAccount != nil {
+			u.ServiceAccount = *p.ServiceAccount
+		}
+		ch := Change{Users: []string{id}}
+		if p.Username != nil && *p.Username != u.Username {
+			u.Username = *p.Username
+			if err := checkUser(&u); err != nil {
+				return nil, err
+			}
+			if ok, err := t.hexists(t.k.usernames(), u.Username); err != nil || ok {
+				return nil, firstErr(err, verr.New(verr.Conflict, "username", "username %q is taken", u.Username))
+			}
+			t.hdel(t.k.usernames(), before.Username)
+			t.hset(t.k.usernames(), u.Username, id)
+			projects, err := t.moveUsernameOverrides(before.Username, u.Username)
+			if err != nil {
+				return nil, err
+			}
+			ch.Projects = projects
+		} else if err := checkUser(&u); err != nil {
+			return nil, err
+		}
+		t.hset(t.k.users(), id, withSeq(u, seq))
+		after = u
+		return &outcome{action: "user.updated", target: "user/" + id, before: before, after: u, change: ch}, nil
+	})
+	return after, rev, err
+}
+
+// moveUsernameOverrides renames uo:<from> to uo:<to> in every environment
+// and returns the projects touched.
+func (t *txn) moveUsernameOverrides(from, to string) ([]string, error) {
+	envs, err := t.allEnvs()
+	if err != nil {
+		return nil, err
+	}
+	var projects []string
+	for _, e := range envs {
+		raw, ok := e.h[prefixUsernameOvr+from]
+		if !ok {
+			continue
+		}
+		var o orgdoc.Override
+		if err := jsonUnmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		o.Username = to
+		t.hdel(e.key, prefixUsernameOvr+from)
+		t.hset(e.key, prefixUsernameOvr+to, withSeq(o, fastSeq(raw)))
+		projects = addUnique(projects, e.project)
+	}
+	return projects, nil
+}
+
+// SetUserStatus activates or disables (or re-invites) a user.
+func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch string, a Actor) (orgdoc.User, int64, error) {
+	var after orgdoc.User
+	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		var u orgdoc.User
+		seq, err := t.getJSON(t.k.users(), id, &u, "user", "user")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, u, true); err != nil {
+			return nil, err
+		}
+		before := u
+		u.Status = status
+		if err := checkUser(&u); err != nil {
+			return nil, err
+		}
+		t.hset(t.k.users(), id, withSeq(u, seq))
+		after = u
+		return &outcome{action: "user." + status, target: "user/" + id, before: before, after: u, change: Change{Users: []string{id}}}, nil
+	})
+	return after, rev, err
+}
+
+// DeleteUser deletes a user and every fact naming it: group and designer
+// group memberships, shares in every environment, legacy grants, designer
+// role assignments, its username overrides and its flow permission entries.
+func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
+	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+		var u orgdoc.User
+		if _, err := t.getJSON(t.k.users(), id, &u, "user", "user"); err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(ifMatch, u, true); err != nil {
+			return nil, err
+		}
+		groups, err := t.stringList(t.k.userGroups(), id)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			t.zrem(t.k.members(g), id)
+		}
+		t.hdel(t.k.userGroups(), id)
+		dgroups, err := t.stringList(t.k.dgroupsOf(), id)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range dgroups {
+			t.zrem(t.k.dmembers(g), id)
+		}
+		t.hdel(t.k.dgroupsOf(), id)
+		t.hdel(t.k.legacy(), id)
+		t.hdel(t.k.droles(), "u:"+id)
+		t.hdel(t.k.usernames(), u.Username)
+		t.hdel(t.k.users(), id)
+		// last_seen is written apart by the PDP (lastseen.go); a new user
+		// given this id later must not inherit the old sighting.
+		t.hdel(t.k.lastSeen(), id)
+		envs, err := t.allEnvs()
+		if err != nil {
+			return nil, err
+		}
+		var projects []string
+		for _, e := range envs {
+			for _, f := range []string{prefixUserShare + id, prefixUsernameOvr + u.Username} {
+				if _, ok := e.h[f]; ok {
+					t.hdel(e.key, f)
+					projects = addUnique(projects, e.project)
+				}
+			}
+		}
+		for _, pe := range t.sortedProjects() {
+			if dropFlowEntries(pe.rec.FlowPermissions, func(fe *orgdoc.FlowEntries) bool { return deleteKey(fe.Users, id) }) {
+				pe.dirty = true
+				projects = addUnique(projects, pe.rec.ID)
+			}
+		}
+		slices.Sort(projects)
+		return &outcome{action: "user.deleted", target: "user/" + id, before: u,
+			after:  map[string]any{"groups": groups, "designer_groups": dgroups, "projects": projects},
+			change: Change{Users: []string{id}, Groups: groups, Projects: projects}}, nil
+	})
+}
+
+// dropFlowEntries applies drop to the defaults and every flow's entries of
+// fp and reports whether any changed. Entries left empty are kept: an empty
+// flow entry is valid and says the same as none.
+func dropFlowEntries(fp *orgdoc.FlowPermissions, drop func(*orgdoc.FlowEntries) bool) bool {
+	if fp == nil {
+		return false
+	}
+	changed := false
+	if fp.Defaults != nil && drop(fp.Defaults) {
+		changed = true
+	}
+	for id, fe := range fp.Flows {
+		if drop(&fe) {
+			fp.Flows[id] = fe
+			changed = true
+		}
+	}
+	return changed
+}
+
+func deleteKey(m map[string]string, k string) bool {
+	if _, ok := m[k]; ok {
+		delete(m, k)
+		return true
+	}
+	return false
+}
+
+// firstErr returns err when set, else alt: reads that fail report the
+// failure, not the rule.
+func firstErr(err error, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}
