@@ -58,8 +58,11 @@ func (v *orgValidator) build(bp string, b *Build, ids nameSet) error {
 	catalog := nameSet{}
 	for k, r := range b.Roles {
 		rp := index(field(bp, "roles"), k)
-		if err := ref(rp, "role", r, v.orgRoles); err != nil {
-			return err
+		// A build is immutable and carries its own catalog: it may list a
+		// role the org has since deleted (deleting a role never rewrites
+		// builds), so only the name is checked here.
+		if r == "" {
+			return invalid(rp, "role name must not be empty")
 		}
 		if catalog[r] {
 			return invalid(rp, "duplicate role %q", r)

@@ -131,7 +131,7 @@ func TestOrgErrors(t *testing.T) {
 		{"duplicate build id", []mut{set("b1", at(pP, "builds", 1, "id")...)}, verr.Invalid, "projects[0].builds[1].id"},
 		{"branch missing", []mut{set("", at(pB, "branch")...)}, verr.Invalid, fB + ".branch"},
 		{"created not RFC 3339", []mut{set("2026-01-01", at(pB, "created")...)}, verr.Invalid, fB + ".created"},
-		{"build role unknown", []mut{set("Ghost", at(pB, "roles", 1)...)}, verr.Invalid, fB + ".roles[1]"},
+		{"build role empty", []mut{set("", at(pB, "roles", 1)...)}, verr.Invalid, fB + ".roles[1]"},
 		{"build role repeated", []mut{set("User", at(pB, "roles", 1)...)}, verr.Invalid, fB + ".roles[1]"},
 		{"ui flow id missing", []mut{set("", at(pB, "ui_flows", 0, "id")...)}, verr.Invalid, fB + ".ui_flows[0].id"},
 		{"duplicate ui flow id", []mut{set(obj("id", "f1", "roles", list()), at(pB, "ui_flows", 1)...)}, verr.Invalid, fB + ".ui_flows[1].id"},

@@ -15,7 +15,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/policies"
+	"github.com/verdict-pdp/verdict/internal/policyload"
 )
 
 // Run runs the command.
@@ -24,6 +24,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "replay against a running PDP at this base URL instead of in-process")
 	token := fs.String("token", os.Getenv("VERDICT_TOKEN"), "bearer token for --url (env VERDICT_TOKEN)")
+	var dirs []string
+	fs.Func("policy-dir", "extension policies (repeatable)", func(v string) error { dirs = append(dirs, v); return nil })
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: verdict check FILE... [--url URL]")
 		fs.PrintDefaults()
@@ -36,12 +38,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	mods, err := policies.Builtin()
+	set, err := policyload.Load(dirs, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict check: %v\n", err)
 		return 2
 	}
-	eng, err := engine.New(ctx, engine.Config{Modules: mods})
+	eng, err := engine.New(ctx, engine.Config{Modules: set.Modules, Data: set.Data})
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict check: %v\n", err)
 		return 2

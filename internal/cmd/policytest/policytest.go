@@ -20,19 +20,22 @@ import (
 	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/policies"
 )
 
 // Run runs the command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "test" {
-		fmt.Fprintln(stderr, "usage: verdict policy test [DIR...] [--threshold PCT] [-v]")
+		fmt.Fprintln(stderr, "usage: verdict policy test [DIR...] [--policy-dir DIR]... [--threshold PCT] [-v]")
 		return 2
 	}
 	fset := flag.NewFlagSet("policy test", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	threshold := fset.Float64("threshold", 0, "fail when coverage (percent) is below this")
 	verbose := fset.Bool("v", false, "list every test and the uncovered lines")
+	var ext []string
+	fset.Func("policy-dir", "extension policies to test with the built-in ones (repeatable)", func(v string) error { ext = append(ext, v); return nil })
 	var dirs []string
 	rest := args[1:]
 	for {
@@ -45,7 +48,27 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dirs = append(dirs, fset.Arg(0))
 		rest = fset.Args()[1:]
 	}
+	extDirs := append([]string(nil), ext...)
 	files, err := load(dirs)
+	if err == nil && len(ext) > 0 {
+		// Extensions compile against the built-in policies: load both.
+		var more map[string]string
+		if len(dirs) > 0 {
+			more, err = load(nil)
+		} else {
+			more, err = load(ext)
+			ext = nil
+		}
+		for k, v := range more {
+			files[k] = v
+		}
+		if err == nil && len(ext) > 0 {
+			more, err = load(ext)
+			for k, v := range more {
+				files[k] = v
+			}
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict policy test: %v\n", err)
 		return 2
@@ -59,10 +82,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		mods[name] = m
 	}
+	// Extension data (data.json files) loads the way `opa run DIR` loads it.
+	data := map[string]any{}
+	if len(extDirs) > 0 {
+		set, err := policyload.Load(extDirs, true)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict policy test: %v\n", err)
+			return 2
+		}
+		data = set.Data
+	}
 	cov := cover.New()
 	runner := tester.NewRunner().
 		SetCompiler(ast.NewCompiler().WithEnablePrintStatements(true)).
-		SetStore(inmem.New()).
+		SetStore(inmem.NewFromObject(data)).
 		CapturePrintOutput(true).
 		SetCoverageQueryTracer(cov).
 		SetModules(mods)

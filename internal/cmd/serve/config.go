@@ -30,7 +30,14 @@ type Config struct {
 	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	CacheMaxAge    time.Duration `yaml:"cache_max_age"`
+	PolicyDirs     []string      `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
 }
+
+// dirsFlag is a repeatable flag.
+type dirsFlag []string
+
+func (d *dirsFlag) String() string     { return strings.Join(*d, ",") }
+func (d *dirsFlag) Set(v string) error { *d = append(*d, v); return nil }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
@@ -86,6 +93,7 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
 	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
 	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	fs.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under DIR (repeatable; reloaded on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -146,6 +154,8 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.RequestTimeout = f.RequestTimeout
 		case "cache-max-age":
 			c.CacheMaxAge = f.CacheMaxAge
+		case "policy-dir":
+			c.PolicyDirs = f.PolicyDirs
 		}
 	})
 	return c, c.Validate()

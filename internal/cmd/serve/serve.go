@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -27,8 +29,8 @@ import (
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/internal/store"
-	"github.com/verdict-pdp/verdict/policies"
 )
 
 // Run runs the command.
@@ -46,7 +48,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
 		return 1
 	}
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			_ = srv.Reload(ctx)
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
 	log.Info("shutting down")
 	srv.Close()
 	return 0
@@ -54,11 +67,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // Server is a running PDP.
 type Server struct {
-	Addr  string // the address it listens on
-	http  *http.Server
-	stop  context.CancelFunc
-	close []func()
+	Addr   string // the address it listens on
+	reload func(context.Context) error
+	http   *http.Server
+	stop   context.CancelFunc
+	close  []func()
 }
+
+// Reload reads the policy folders again and swaps the policies in; a set
+// that fails to load or compile is refused and the running one stays.
+func (s *Server) Reload(ctx context.Context) error { return s.reload(ctx) }
 
 // Close shuts the server down gracefully (in-flight requests finish).
 func (s *Server) Close() {
@@ -113,13 +131,28 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 			cfg.DefaultOrg = c.Orgs[0].Org
 		}
 	}
-	mods, err := policies.Builtin()
+	set, err := policyload.Load(cfg.PolicyDirs, false)
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.New(ctx, engine.Config{Modules: mods})
+	eng, err := engine.New(ctx, engine.Config{Modules: set.Modules, Data: set.Data})
 	if err != nil {
 		return fail(err)
+	}
+	if len(set.Extension) > 0 {
+		log.Info("extension policies loaded", "files", set.Extension)
+	}
+	s.reload = func(ctx context.Context) error {
+		set, err := policyload.Load(cfg.PolicyDirs, false)
+		if err == nil {
+			err = eng.LoadWithData(ctx, set.Modules, set.Data)
+		}
+		if err != nil {
+			log.Error("policy reload refused: the running policies stay", "err", err)
+			return err
+		}
+		log.Info("policies reloaded", "policy_revision", eng.Revision())
+		return nil
 	}
 	facts := store.NewCached(ctx, st, assemble.CacheConfig{MaxAge: cfg.CacheMaxAge}, log)
 	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg}, eng, facts)
