@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 
@@ -136,6 +137,17 @@ func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.B
 		}
 		if err := validateBuild(t.org, roles, b); err != nil {
 			return nil, err
+		}
+		// A new build may only list roles of the org's catalog; builds
+		// imported earlier keep roles deleted since (they are immutable).
+		known := map[string]bool{}
+		for _, r := range roles {
+			known[r] = true
+		}
+		for i, r := range b.Roles {
+			if !known[r] {
+				return nil, verr.New(verr.Invalid, fmt.Sprintf("roles[%d]", i), "unknown role %q: create it first", r)
+			}
 		}
 		seq, err := t.next()
 		if err != nil {
