@@ -16,10 +16,16 @@ import (
 
 // demoPDP starts verdict serve on a real Redis holding the demo org.
 func demoPDP(t *testing.T) (base string, redisURL string) {
+	_, url := demoRedis(t)
+	pdp := startPDP(t, serve.Config{RedisURL: url, Auth: "none", DefaultOrg: "demo"})
+	return "http://" + pdp.Addr, url
+}
+
+// demoRedis starts a real Redis holding the demo org.
+func demoRedis(t *testing.T) (*redistest.Server, string) {
 	rs := redistest.Start(t)
 	importCorpus(t, rs.URL(), loadCorpus(t, "../data/demo.json"))
-	pdp := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none", DefaultOrg: "demo"})
-	return "http://" + pdp.Addr, rs.URL()
+	return rs, rs.URL()
 }
 
 func TestBatchEvaluations(t *testing.T) {
