@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"io"
 	"net/http"
 	"os"
@@ -79,7 +80,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.Batch, "batch", 1, "evaluations per request (1: /evaluation, N: /evaluations)")
 	fs.Int64Var(&c.MaxRequests, "max-requests", 10_000_000, "stop after this many requests")
 	var err error
-	if c.Corpora, err = positional(fs, args); err != nil {
+	if c.Corpora, err = cliflag.Parse(fs, args); err != nil {
 		return 2
 	}
 	if err := c.Validate(); err != nil {
@@ -203,18 +204,4 @@ func requests(c Config) ([][]byte, string, error) {
 		out = append(out, b)
 	}
 	return out, "/access/v1/evaluations", nil
-}
-
-func positional(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"io"
 	"os"
 	"strings"
@@ -24,7 +25,7 @@ func Import(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "Redis URL (env VERDICT_REDIS_URL)")
 	actor := fs.String("actor", "verdict import", "who imports, for the audit trail")
-	files, err := positional(fs, args)
+	files, err := cliflag.Parse(fs, args)
 	if err != nil || len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: verdict import FILE... --redis-url URL  (an org document or a corpus with orgs[])")
 		return 2
@@ -68,7 +69,7 @@ func Export(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "Redis URL (env VERDICT_REDIS_URL)")
 	out := fs.String("out", "-", "output file (- for stdout)")
-	orgs, err := positional(fs, args)
+	orgs, err := cliflag.Parse(fs, args)
 	if err != nil || len(orgs) != 1 {
 		fmt.Fprintln(stderr, "usage: verdict export ORG --redis-url URL [--out FILE]")
 		return 2
@@ -113,20 +114,6 @@ func decode(b []byte) ([]orgdoc.Org, error) {
 		return nil, err
 	}
 	return []orgdoc.Org{*o}, nil
-}
-
-func positional(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // bar is a one-line progress bar on a terminal-ish writer.
