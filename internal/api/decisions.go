@@ -105,7 +105,9 @@ func (s *Server) evaluations(c *gin.Context) {
 			writeError(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"evaluations": []engine.Decision{d}})
+		// AuthZEN: without evaluations the request is a single evaluation,
+		// answered as one.
+		c.JSON(http.StatusOK, d)
 		return
 	}
 	if len(list) > s.cfg.MaxBatch {

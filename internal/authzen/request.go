@@ -75,10 +75,10 @@ func FromValue(v any, path string) (*Request, error) {
 	}
 	r := &Request{}
 	var err error
-	if s, present := m["subject"]; present && s != nil {
-		if r.Subject, err = entity(s, path+"subject", true); err != nil {
-			return nil, err
-		}
+	// AuthZEN requires a subject; an anonymous caller is a subject of type
+	// "anonymous" (NonAuthenticatedUser, DESIGN.md rule 1).
+	if r.Subject, err = entity(m["subject"], path+"subject", true); err != nil {
+		return nil, err
 	}
 	a, ok := m["action"].(map[string]any)
 	if !ok {

@@ -13,19 +13,20 @@ func TestParseRequestErrorsNameTheField(t *testing.T) {
 		{``, ""},
 		{`not json`, ""},
 		{`[]`, ""},
-		{`{}`, "action"},
-		{`{"action": {}}`, "action.name"},
-		{`{"action": {"name": 3}}`, "action.name"},
-		{`{"action": {"name": "x"}}`, "resource"},
-		{`{"action": {"name": "x"}, "resource": {"id": "r"}}`, "resource.type"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t"}}`, "resource.id"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t", "id": "r", "properties": []}}`, "resource.properties"},
+		{`{}`, "subject"},
+		{`{"subject": {"type": "user", "id": "u"}}`, "action"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {}}`, "action.name"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": 3}}`, "action.name"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}}`, "resource"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"id": "r"}}`, "resource.type"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t"}}`, "resource.id"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r", "properties": []}}`, "resource.properties"},
 		{`{"subject": "me", "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}}`, "subject"},
 		{`{"subject": {"type": "user"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}}`, "subject.id"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": 1}`, "context"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": {"org": 1}}`, "context.org"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": {"explain": "yes"}}`, "context.explain"},
-		{`{"action": {"name": "x"}, "resource": {"type": "t", "id": "r"}} {}`, ""},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": 1}`, "context"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": {"org": 1}}`, "context.org"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}, "context": {"explain": "yes"}}`, "context.explain"},
+		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": "x"}, "resource": {"type": "t", "id": "r"}} {}`, ""},
 	}
 	for _, c := range cases {
 		_, err := ParseRequest([]byte(c.body))
@@ -55,7 +56,7 @@ func TestParseRequestIgnoresUnknownFieldsAndKeepsProperties(t *testing.T) {
 }
 
 func TestDefaultOrg(t *testing.T) {
-	r, err := ParseRequest([]byte(`{"action": {"name": "access"}, "resource": {"type": "solution", "id": "p"}}`))
+	r, err := ParseRequest([]byte(`{"subject": {"type": "anonymous", "id": "anonymous"}, "action": {"name": "access"}, "resource": {"type": "solution", "id": "p"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
