@@ -69,6 +69,14 @@ func TestBatchEvaluations(t *testing.T) {
 	if len(out.Evaluations) != 1 {
 		t.Errorf("permit_on_first_permit stops at the first permit: %d answers", len(out.Evaluations))
 	}
+	var single decision
+	if code := post(t, base+"/access/v1/evaluations", "", map[string]any{
+		"subject": body["subject"], "action": body["action"], "context": body["context"],
+		"resource": map[string]any{"type": "ui_flow", "id": "review", "properties": map[string]any{"project": "mortgage"}},
+		"evaluations": []any{},
+	}, &single); code != 200 || !single.Decision {
+		t.Errorf("empty evaluations answer as one evaluation: %d %+v", code, single)
+	}
 	body["options"] = map[string]any{"evaluations_semantic": "most_of_them"}
 	if code := post(t, base+"/access/v1/evaluations", "", body, nil); code != 400 {
 		t.Errorf("unknown semantic: %d, want 400", code)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -174,14 +174,31 @@ func TestContainers(t *testing.T) {
 	t.Logf("container test: %v after the images were ready", time.Since(t0).Round(100*time.Millisecond))
 }
 
-// endpoint is the container's published 8181 as an http:// base URL.
+// endpoint is the container's published 8181 as an http:// base URL. When
+// the engine runs on this machine (or in this very container) the port is
+// reached on loopback, whatever address testcontainers guesses for the
+// daemon; else at the daemon's host.
 func endpoint(ctx context.Context, t *testing.T, ctr testcontainers.Container) string {
 	t.Helper()
-	u, err := ctr.PortEndpoint(ctx, "8181/tcp", "http")
+	port, err := ctr.MappedPort(ctx, "8181/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Replace(u, "://localhost:", "://127.0.0.1:", 1)
+	host, err := ctr.Host(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		for _, h := range []string{"127.0.0.1", host} {
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort(h, port.Port()), 200*time.Millisecond); err == nil {
+				c.Close()
+				return "http://" + net.JoinHostPort(h, port.Port())
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("port %s of the container answers neither on 127.0.0.1 nor on %s", port.Port(), host)
+	return ""
 }
 
 // setTomHTTP activates or disables tom through the central admin API and
