@@ -72,7 +72,7 @@ func TestBatchEvaluations(t *testing.T) {
 	var single decision
 	if code := post(t, base+"/access/v1/evaluations", "", map[string]any{
 		"subject": body["subject"], "action": body["action"], "context": body["context"],
-		"resource": map[string]any{"type": "ui_flow", "id": "review", "properties": map[string]any{"project": "mortgage"}},
+		"resource":    map[string]any{"type": "ui_flow", "id": "review", "properties": map[string]any{"project": "mortgage"}},
 		"evaluations": []any{},
 	}, &single); code != 200 || !single.Decision {
 		t.Errorf("empty evaluations answer as one evaluation: %d %+v", code, single)

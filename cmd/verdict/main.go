@@ -11,7 +11,9 @@ import (
 	"syscall"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/bench"
+	"github.com/verdict-pdp/verdict/internal/cmd/bundlecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
+	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
@@ -29,6 +31,8 @@ var commands = map[string]command{
 	"export": {"export an org from Redis: verdict export ORG --redis-url URL [--out FILE]", importexport.Export},
 	"bench":  {"load generator: verdict bench --url URL [--batch N] CORPUS.json...", bench.Run},
 	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
+	"bundle": {"build or inspect an org's signed OPA bundle: verdict bundle build --org ORG (--from FILE | --redis-url URL) --signing-key KEY.pem", bundlecmd.Run},
+	"edge":   {"run an edge PDP on signed bundles, no Redis: verdict edge --bundle URL_OR_FILE... --verification-key KEY.pem", edgecmd.Run},
 }
 
 func main() {

@@ -31,6 +31,8 @@ type Config struct {
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	CacheMaxAge    time.Duration `yaml:"cache_max_age"`
 	PolicyDirs     []string      `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
+	// BundleSigningKey signs the bundles served to edges (env VERDICT_BUNDLE_SIGNING_KEY).
+	BundleSigningKey string `yaml:"bundle_signing_key"`
 }
 
 // dirsFlag is a repeatable flag.
@@ -93,6 +95,7 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
 	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
 	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	fs.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private key (RSA or EC) signing the bundles served to edges")
 	fs.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under DIR (repeatable; reloaded on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -122,6 +125,7 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	env(&c.Auth, "VERDICT_AUTH")
 	env(&c.DefaultOrg, "VERDICT_DEFAULT_ORG")
 	env(&c.Addr, "VERDICT_ADDR")
+	env(&c.BundleSigningKey, "VERDICT_BUNDLE_SIGNING_KEY")
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "addr":
@@ -154,6 +158,8 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.RequestTimeout = f.RequestTimeout
 		case "cache-max-age":
 			c.CacheMaxAge = f.CacheMaxAge
+		case "bundle-signing-key":
+			c.BundleSigningKey = f.BundleSigningKey
 		case "policy-dir":
 			c.PolicyDirs = f.PolicyDirs
 		}

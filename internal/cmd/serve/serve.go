@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/decisionlog"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -142,10 +144,15 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	if len(set.Extension) > 0 {
 		log.Info("extension policies loaded", "files", set.Extension)
 	}
+	var extData atomic.Pointer[map[string]any]
+	extData.Store(&set.Data)
 	s.reload = func(ctx context.Context) error {
-		set, err := policyload.Load(cfg.PolicyDirs, false)
+		next, err := policyload.Load(cfg.PolicyDirs, false)
 		if err == nil {
-			err = eng.LoadWithData(ctx, set.Modules, set.Data)
+			err = eng.LoadWithData(ctx, next.Modules, next.Data)
+		}
+		if err == nil {
+			extData.Store(&next.Data) // bundles built from now on carry the new extension data
 		}
 		if err != nil {
 			log.Error("policy reload refused: the running policies stay", "err", err)
@@ -191,6 +198,11 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	}
 	h, err := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout}, deps)
 	if err != nil {
+		return fail(err)
+	}
+	// Signed bundles for edge PDPs, rebuilt after writes (docs/bundles.md).
+	if h, err = bundle.Mount(ctx, h, bundle.MountConfig{Store: st, SigningKey: cfg.BundleSigningKey, Verifier: verifier, Log: log,
+		Policies: func() bundle.Policies { return bundle.Policies{Modules: eng.Modules(), Data: *extData.Load()} }}); err != nil {
 		return fail(err)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

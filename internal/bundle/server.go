@@ -1,0 +1,231 @@
+package bundle
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// ContentType is what bundles are served as. OPA's downloader keeps long
+// polling on only while the server answers with it.
+const ContentType = "application/vnd.openpolicyagent.bundles"
+
+// ServerConfig configures bundle serving on the central PDP.
+type ServerConfig struct {
+	Store    *store.Store
+	Policies Policies
+	// PolicySource, when set, is asked for the policies at every build
+	// instead of Policies: a PDP that reloads its policies (SIGHUP) passes
+	// its current set. A change is noticed within 5 seconds and rebuilds
+	// every bundle.
+	PolicySource func() Policies
+	// Signer signs every bundle served; nil serves unsigned bundles, which
+	// edges refuse (useful only to inspect them).
+	Signer *Signer
+	// Verifier authenticates callers like every other API caller; a caller
+	// gets only its own org's bundles. nil: sign-in off, anyone may fetch.
+	Verifier *authn.Verifier
+	Log      *slog.Logger
+	// Debounce is how long a burst of writes may go on before the bundle is
+	// rebuilt (default 200ms); a rebuild waits at most 5 times that.
+	Debounce time.Duration
+	// MaxWait caps a long poll (Prefer: wait=N; default 45s, under the
+	// central PDP's 60s write timeout).
+	MaxWait time.Duration
+}
+
+// Server serves GET /bundles/{org}/{env|all}.tar.gz. Bundles are built on
+// first request, kept in memory and rebuilt after the org's writes (its
+// change feed, debounced); long polls wait on the rebuild.
+//
+// Concurrency: the server is safe for concurrent use. Each org has one
+// follower goroutine (started with its first bundle, stopped with ctx) and
+// one build at a time; requests read immutable slots under a short lock.
+type Server struct {
+	cfg ServerConfig
+	ctx context.Context
+	// feedBlock is how long a follower waits on the change feed before it
+	// looks at the policies again (5s; shorter in tests).
+	feedBlock time.Duration
+
+	mu   sync.Mutex
+	orgs map[string]*orgState
+}
+
+// orgState is what the server holds for one org.
+type orgState struct {
+	build sync.Mutex // one build of this org at a time
+
+	mu    sync.Mutex // guards the fields below; never held while building
+	doc   *orgdoc.Org
+	rev   int64
+	slots map[string]*slot // environment (or "all") -> current bundle
+}
+
+// slot is one built bundle; changed is closed when a newer one replaces it.
+type slot struct {
+	built   *Built
+	changed chan struct{}
+}
+
+// NewServer returns a bundle server; its followers stop when ctx ends.
+func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, verr.New(verr.InvalidInput, "store", "required")
+	}
+	if cfg.PolicySource == nil {
+		static := cfg.Policies
+		cfg.PolicySource = func() Policies { return static }
+	}
+	if len(cfg.PolicySource().Modules) == 0 {
+		return nil, verr.New(verr.InvalidInput, "policies", "required")
+	}
+	if cfg.Debounce <= 0 {
+		cfg.Debounce = 200 * time.Millisecond
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 45 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Signer == nil {
+		cfg.Log.Warn("bundles are served UNSIGNED: edges refuse them; give the central PDP a signing key")
+	}
+	return &Server{cfg: cfg, ctx: ctx, feedBlock: 5 * time.Second, orgs: map[string]*orgState{}}, nil
+}
+
+// Wrap returns a handler serving /bundles/ itself and everything else with
+// next: how the central PDP mounts bundle serving beside its API.
+func (s *Server) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/bundles/") {
+			s.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var (
+	bundlePath = regexp.MustCompile(`^/bundles/([a-z0-9][a-z0-9_-]{0,62})/([A-Za-z0-9_-]{1,64})\.tar\.gz$`)
+	waitPref   = regexp.MustCompile(`(?:^|[;,\s])wait=(\d+)`)
+)
+
+// ServeHTTP answers one bundle request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, verr.New(verr.InvalidInput, "", "method %s not allowed", r.Method))
+		return
+	}
+	m := bundlePath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		writeError(w, 0, verr.New(verr.NotFound, "", "no bundle at %s: want /bundles/{org}/{environment|all}.tar.gz", r.URL.Path))
+		return
+	}
+	org, env := m[1], m[2]
+	if err := s.authorize(r, org); err != nil {
+		writeError(w, 0, err)
+		return
+	}
+	sl, err := s.current(r.Context(), org, env)
+	if err != nil {
+		writeError(w, 0, err)
+		return
+	}
+	inm := r.Header.Get("If-None-Match")
+	if matches(inm, sl.built.ETag) {
+		if wait := s.wait(r); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-sl.changed:
+			case <-t.C:
+			case <-r.Context().Done():
+			case <-s.ctx.Done():
+			}
+			t.Stop()
+			if sl, err = s.current(r.Context(), org, env); err != nil {
+				writeError(w, 0, err)
+				return
+			}
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("ETag", sl.built.ETag)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Verdict-Revision", sl.built.Revision)
+	if matches(inm, sl.built.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(sl.built.Bytes)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(sl.built.Bytes)
+	}
+}
+
+// authorize lets a caller fetch its own org's bundles only: a bundle holds
+// the whole org, users and all.
+func (s *Server) authorize(r *http.Request, org string) error {
+	if s.cfg.Verifier == nil {
+		return nil
+	}
+	id, err := s.cfg.Verifier.FromRequest(r)
+	if err != nil {
+		return err
+	}
+	if id.Org != org {
+		return verr.New(verr.Forbidden, "org", "the caller belongs to org %q, not %q", id.Org, org)
+	}
+	return nil
+}
+
+// wait is the long-poll time the client asked for (Prefer: wait=N), capped.
+func (s *Server) wait(r *http.Request) time.Duration {
+	m := waitPref.FindStringSubmatch(r.Header.Get("Prefer"))
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, s.cfg.MaxWait)
+}
+
+// matches reports whether an If-None-Match list names etag (OPA sends the
+// current tag and, for a while, superseded ones, comma-separated).
+func matches(inm, etag string) bool {
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	e := verr.As(err)
+	if status == 0 {
+		status = verr.HTTPStatus(e)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
