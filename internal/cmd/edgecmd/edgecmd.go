@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/verdict-pdp/verdict/internal/tlsconf"
 	"io"
 	"log/slog"
 	"net"
@@ -35,6 +36,7 @@ type Config struct {
 	OIDCIssuer      string
 	OIDCAudience    string
 	TLSCert, TLSKey string
+	TLSClientCA     string // require client certificates signed by it
 	BearerTokenFile string
 	CACert          string
 	LongPoll        time.Duration
@@ -95,6 +97,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.OIDCAudience, "oidc-audience", env("VERDICT_OIDC_AUDIENCE", ""), "OIDC audience")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key (PEM)")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
 	fs.StringVar(&c.BearerTokenFile, "bearer-token-file", "", "send this file's token to the central PDP (read again on every request)")
 	fs.StringVar(&c.CACert, "ca-cert", "", "CA certificate (PEM) of the central PDP's TLS certificate")
 	fs.DurationVar(&c.LongPoll, "long-poll", 30*time.Second, "how long the central PDP may hold a bundle request open waiting for a change")
@@ -179,13 +182,12 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 	s := &Server{Addr: ln.Addr().String(), Edge: e, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}}
 	if c.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		tc, err := tlsconf.Server(c.TLSCert, c.TLSKey, c.TLSClientCA)
 		if err != nil {
 			_ = ln.Close()
 			e.Close()
-			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			return nil, err
 		}
-		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.http.TLSConfig = tc
 		ln = tls.NewListener(ln, tc)
 	}

@@ -5,7 +5,6 @@ package serve
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +32,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/tlsconf"
 )
 
 // Run runs the command.
@@ -213,7 +213,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	if cfg.TLSCert != "" {
-		tc, err := tlsConfig(cfg)
+		tc, err := tlsconf.Server(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)
 		if err != nil {
 			_ = ln.Close()
 			return fail(err)
@@ -236,25 +236,4 @@ func (s *Server) runClose() {
 		s.close[i]()
 	}
 	s.close = nil
-}
-
-func tlsConfig(cfg *Config) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if cfg.TLSClientCA != "" {
-		pem, err := os.ReadFile(cfg.TLSClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-client-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-client-ca: no certificate in %s", cfg.TLSClientCA)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
 }
