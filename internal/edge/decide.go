@@ -113,19 +113,7 @@ func (e *Edge) Filter(ctx context.Context, f pdp.FilterRequest) (engine.Filter, 
 	if f.Org == "" {
 		f.Org = e.cfg.DefaultOrg
 	}
-	if f.Filter == "" {
-		return engine.Filter{}, verr.New(verr.InvalidInput, "filter", "required")
-	}
-	r := &authzen.Request{
-		Subject:  &authzen.Entity{Type: "user", ID: f.User},
-		Action:   &authzen.Action{Name: "filter"},
-		Resource: &authzen.Entity{Type: "business_filter", ID: f.Filter},
-		Context:  map[string]any{"org": f.Org},
-	}
-	if f.User == "" {
-		r.Subject = nil
-	}
-	in, err := r.Value()
+	in, err := f.Input()
 	if err != nil {
 		return engine.Filter{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"cmp"
 	"context"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/engine"
@@ -138,13 +140,12 @@ type FilterRequest struct {
 	Token  *assemble.Token
 }
 
-// Filter answers a business filter condition for a user.
-func (s *Service) Filter(ctx context.Context, f FilterRequest) (engine.Filter, error) {
-	if f.Org == "" {
-		f.Org = s.cfg.DefaultOrg
-	}
+// Input renders a filter request as the policies' input: an AuthZEN-shaped
+// request whose resource is {type: business_filter, id: <filter>} (the same
+// shape stock OPA is asked with at data.verdict.filters.result).
+func (f FilterRequest) Input() (ast.Value, error) {
 	if f.Filter == "" {
-		return engine.Filter{}, verr.New(verr.InvalidInput, "filter", "required")
+		return nil, verr.New(verr.InvalidInput, "filter", "required")
 	}
 	r := &authzen.Request{
 		Subject:  &authzen.Entity{Type: "user", ID: f.User},
@@ -155,7 +156,15 @@ func (s *Service) Filter(ctx context.Context, f FilterRequest) (engine.Filter, e
 	if f.User == "" {
 		r.Subject = nil
 	}
-	in, err := r.Value()
+	return r.Value()
+}
+
+// Filter answers a business filter condition for a user.
+func (s *Service) Filter(ctx context.Context, f FilterRequest) (engine.Filter, error) {
+	if f.Org == "" {
+		f.Org = s.cfg.DefaultOrg
+	}
+	in, err := f.Input()
 	if err != nil {
 		return engine.Filter{}, err
 	}
