@@ -16,9 +16,14 @@ import (
 
 // demoPDP starts verdict serve on a real Redis holding the demo org.
 func demoPDP(t *testing.T) (base string, redisURL string) {
+	return demoPDPOver(t, "http")
+}
+
+// demoPDPOver starts verdict serve over http, or https with mutual TLS.
+func demoPDPOver(t *testing.T, scheme string) (base string, redisURL string) {
 	_, url := demoRedis(t)
-	pdp := startPDP(t, serve.Config{RedisURL: url, Auth: "none", DefaultOrg: "demo"})
-	return "http://" + pdp.Addr, url
+	pdp := startPDP(t, withScheme(t, scheme, serve.Config{RedisURL: url, Auth: "none", DefaultOrg: "demo"}))
+	return scheme + "://" + pdp.Addr, url
 }
 
 // demoRedis starts a real Redis holding the demo org.
@@ -29,7 +34,13 @@ func demoRedis(t *testing.T) (*redistest.Server, string) {
 }
 
 func TestBatchEvaluations(t *testing.T) {
-	base, _ := demoPDP(t)
+	for _, scheme := range schemes {
+		t.Run(scheme, func(t *testing.T) { testBatchEvaluations(t, scheme) })
+	}
+}
+
+func testBatchEvaluations(t *testing.T, scheme string) {
+	base, _ := demoPDPOver(t, scheme)
 	var out struct{ Evaluations []decision }
 	body := map[string]any{
 		"subject":  map[string]any{"type": "user", "id": "u-tom"},
@@ -84,7 +95,13 @@ func TestBatchEvaluations(t *testing.T) {
 }
 
 func TestSearches(t *testing.T) {
-	base, _ := demoPDP(t)
+	for _, scheme := range schemes {
+		t.Run(scheme, func(t *testing.T) { testSearches(t, scheme) })
+	}
+}
+
+func testSearches(t *testing.T, scheme string) {
+	base, _ := demoPDPOver(t, scheme)
 	type result struct {
 		Results []map[string]string
 		Page    struct {
@@ -139,7 +156,13 @@ func TestSearches(t *testing.T) {
 }
 
 func TestOPADataAPIFiltersAndMetadata(t *testing.T) {
-	base, _ := demoPDP(t)
+	for _, scheme := range schemes {
+		t.Run(scheme, func(t *testing.T) { testOPADataAPIFiltersAndMetadata(t, scheme) })
+	}
+}
+
+func testOPADataAPIFiltersAndMetadata(t *testing.T, scheme string) {
+	base, _ := demoPDPOver(t, scheme)
 	var res map[string]any
 	post(t, base+"/v1/data/verdict/main/decision", "", map[string]any{"input": map[string]any{
 		"subject": map[string]any{"type": "user", "id": "u-tom"}, "action": map[string]any{"name": "access"},
@@ -167,7 +190,7 @@ func TestOPADataAPIFiltersAndMetadata(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", base+"/.well-known/authzen-configuration", nil)
 	req.Header.Set("X-Request-ID", "abc-123")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +200,11 @@ func TestOPADataAPIFiltersAndMetadata(t *testing.T) {
 	if meta["policy_decision_point"] != base || meta["access_evaluations_endpoint"] != base+"/access/v1/evaluations" || resp.Header.Get("X-Request-ID") != "abc-123" {
 		t.Errorf("metadata: %v %v", meta, resp.Header)
 	}
-	resp2, err := http.Post(base+"/access/v1/evaluation", "text/plain", bytes.NewReader([]byte(`{}`)))
+	resp2, err := httpc.Post(base+"/access/v1/evaluation", "text/plain", bytes.NewReader([]byte(`{}`)))
 	if err != nil || resp2.StatusCode != 400 {
 		t.Errorf("text/plain body: %v", resp2.StatusCode)
 	}
-	metrics, err := http.Get(base + "/metrics")
+	metrics, err := httpc.Get(base + "/metrics")
 	if err != nil || metrics.StatusCode != 200 {
 		t.Fatalf("metrics: %v", err)
 	}
@@ -238,7 +261,7 @@ func tryAskFlow(base, user, flow string) (decision, bool) {
 		"resource": map[string]any{"type": "ui_flow", "id": flow, "properties": map[string]any{"project": "mortgage"}},
 		"context":  map[string]any{"org": "demo", "environment": "prod"},
 	})
-	resp, err := http.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
+	resp, err := httpc.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
 	if err != nil {
 		return decision{}, false
 	}

@@ -65,7 +65,7 @@ func post(t *testing.T, url, token string, body any, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	if d.Decision || d.Context["reason"] != "unavailable" {
 		t.Errorf("maria's facts were never read: want a deny with reason unavailable, got %+v", d)
 	}
-	resp, err := http.Get(base + "/ready")
+	resp, err := httpc.Get(base + "/ready")
 	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/ready with Redis down: %v %v", resp.StatusCode, err)
 	}
@@ -233,7 +233,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if resp, err := http.Get(base + "/ready"); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := httpc.Get(base + "/ready"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("/ready after recovery: %v", err)
 	}
 	close(stop)
@@ -251,7 +251,7 @@ func tryAsk(base, user string) (decision, bool) {
 		"subject": map[string]any{"type": "user", "id": user}, "action": map[string]any{"name": "access"},
 		"resource": map[string]any{"type": "solution", "id": "mortgage"}, "context": map[string]any{"org": "demo", "environment": "prod"},
 	})
-	resp, err := http.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
+	resp, err := httpc.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
 	if err != nil {
 		return decision{}, false
 	}

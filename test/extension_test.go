@@ -25,6 +25,12 @@ const extOrg = `{"org": "acme", "users": [
 // of the extension's own over HTTP, search lists its candidates, rule 1
 // still holds, and a broken extension is refused at start and on reload.
 func TestExtensionPolicies(t *testing.T) {
+	for _, scheme := range schemes {
+		t.Run(scheme, func(t *testing.T) { testExtensionPolicies(t, scheme) })
+	}
+}
+
+func testExtensionPolicies(t *testing.T, scheme string) {
 	rs := redistest.Start(t)
 	o, err := orgdoc.DecodeOrg([]byte(extOrg))
 	if err != nil {
@@ -33,8 +39,8 @@ func TestExtensionPolicies(t *testing.T) {
 	importCorpus(t, rs.URL(), &orgdoc.Corpus{Orgs: []orgdoc.Org{*o}})
 	dir := t.TempDir()
 	copyDir(t, "../examples/extensions", dir)
-	pdp := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none", DefaultOrg: "acme", PolicyDirs: []string{dir}})
-	base := "http://" + pdp.Addr
+	pdp := startPDP(t, withScheme(t, scheme, serve.Config{RedisURL: rs.URL(), Auth: "none", DefaultOrg: "acme", PolicyDirs: []string{dir}}))
+	base := scheme + "://" + pdp.Addr
 	ask := func(user, action, doc string) decision {
 		var d decision
 		post(t, base+"/access/v1/evaluation", "", map[string]any{

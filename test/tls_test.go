@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,45 @@ type pki struct {
 
 func newPKI(t *testing.T) pki {
 	t.Helper()
-	dir := t.TempDir()
+	return makePKI(t, t.TempDir())
+}
+
+// testPKI is one CA, server and client certificate for the whole test
+// binary: every API test runs over HTTP and over HTTPS with mutual TLS.
+var (
+	pkiOnce sync.Once
+	shared  pki
+	httpc   = &http.Client{Timeout: 30 * time.Second}
+)
+
+func sharedPKI(t *testing.T) pki {
+	pkiOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "verdict-test-pki")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared = makePKI(t, dir)
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM([]byte(shared.caPEM))
+		httpc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{shared.client}}}
+	})
+	return shared
+}
+
+// schemes are the two ways every API test talks to verdict serve.
+var schemes = []string{"http", "https"}
+
+// withScheme adds the TLS settings (mutual TLS) to cfg for https.
+func withScheme(t *testing.T, scheme string, cfg serve.Config) serve.Config {
+	p := sharedPKI(t)
+	if scheme == "https" {
+		cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = p.serverCert, p.serverKey, p.caFile
+	}
+	return cfg
+}
+
+func makePKI(t *testing.T, dir string) pki {
+	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "verdict test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
