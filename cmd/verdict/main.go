@@ -14,6 +14,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/bundlecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
 	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
+	"github.com/verdict-pdp/verdict/internal/cmd/gen"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
@@ -30,6 +31,7 @@ var commands = map[string]command{
 	"import": {"import org documents into Redis: verdict import FILE... --redis-url URL", importexport.Import},
 	"export": {"export an org from Redis: verdict export ORG --redis-url URL [--out FILE]", importexport.Export},
 	"bench":  {"load generator: verdict bench --url URL [--batch N] CORPUS.json...", bench.Run},
+	"gen":    {"a deterministic org document at scale: verdict gen --users N --seed S [--out FILE]", gen.Run},
 	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
 	"bundle": {"build or inspect an org's signed OPA bundle: verdict bundle build --org ORG (--from FILE | --redis-url URL) --signing-key KEY.pem", bundlecmd.Run},
 	"edge":   {"run an edge PDP on signed bundles, no Redis: verdict edge --bundle URL_OR_FILE... --verification-key KEY.pem", edgecmd.Run},

@@ -1,0 +1,177 @@
+// Package gen is `verdict gen --users N --seed S [--out FILE]`: a
+// deterministic org document at scale (users, groups with memberships,
+// projects with several builds and UI flows, per-environment shares,
+// username and group overrides, designer roles), written as it is generated:
+// memory stays flat whatever N is. The same N and seed give the same bytes.
+package gen
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+)
+
+// Config of a generated org.
+type Config struct {
+	Org      string
+	Users    int
+	Seed     uint64
+	Projects int
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Users < 1 || c.Users > 50_000_000 {
+		return fmt.Errorf("--users must be in [1, 50000000]")
+	}
+	if c.Org == "" {
+		c.Org = "gen"
+	}
+	if c.Projects <= 0 {
+		c.Projects = 20
+	}
+	return nil
+}
+
+// Run runs the command.
+func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := Config{}
+	fs.IntVar(&c.Users, "users", 10000, "end users")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
+	fs.StringVar(&c.Org, "org", "gen", "org id")
+	fs.IntVar(&c.Projects, "projects", 20, "projects")
+	out := fs.String("out", "-", "output file (- for stdout)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := c.Validate(); err != nil {
+		fmt.Fprintf(stderr, "verdict gen: %v\n", err)
+		return 2
+	}
+	w := stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict gen: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := Write(w, c); err != nil {
+		fmt.Fprintf(stderr, "verdict gen: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+var roles = []string{"User", "Clerk", "Manager", "Auditor", "Agent", "Supervisor"}
+
+var envs = []string{"dev", "uat", "prod"}
+
+// Write streams the org document.
+func Write(w io.Writer, c Config) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	r := rand.New(rand.NewPCG(c.Seed, c.Seed^0x9e3779b97f4a7c15))
+	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	groups := max(c.Users/200, 2)
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p(`{"org":%s,"environments":%s,"workspaces":[{"id":"w0"},{"id":"w1"}],"users":[`, enc(c.Org), enc(envs))
+	for i := range c.Users {
+		if i > 0 {
+			p(",")
+		}
+		u := map[string]any{"id": fmt.Sprintf("u%d", i), "username": fmt.Sprintf("user%d", i), "status": "active",
+			"attributes": map[string]any{"region": []string{[]string{"eu", "us", "ca", "jp"}[r.IntN(4)]}}}
+		if i%100 == 99 {
+			u["status"] = "disabled"
+		}
+		if i%50 == 7 {
+			u["designer_user"] = true
+		}
+		p("%s", enc(u))
+	}
+	p(`],"roles":[`)
+	for i, ro := range roles {
+		if i > 0 {
+			p(",")
+		}
+		p(`{"name":%s}`, enc(ro))
+	}
+	// Each group holds a contiguous block of users plus a few others, so
+	// memberships are deterministic and written without keeping them.
+	p(`],"groups":[`)
+	for g := range groups {
+		if g > 0 {
+			p(",")
+		}
+		p(`{"name":"g%d","attributes":{"department":[%s]},"members":[`, g, enc(fmt.Sprintf("d%d", g%10)))
+		lo := g * c.Users / groups
+		hi := (g + 1) * c.Users / groups
+		for u := lo; u < hi; u++ {
+			if u > lo {
+				p(",")
+			}
+			p(`"u%d"`, u)
+		}
+		p(`]}`)
+	}
+	p(`],"designer_groups":[{"name":"devs","members":["u7","u57"]}],"designer_roles":[`)
+	p(`{"subject":{"user":"u0"},"role":"org_admin","scope":{"org":true}},{"subject":{"group":"devs"},"role":"project_editor","scope":{"project":"p0"}}`)
+	p(`],"projects":[`)
+	for pi := range c.Projects {
+		if pi > 0 {
+			p(",")
+		}
+		p(`{"id":"p%d","workspace":"w%d","builds":[`, pi, pi%2)
+		for b := range 3 {
+			if b > 0 {
+				p(",")
+			}
+			p(`{"id":"b%d","branch":%s,"created":"2026-0%d-01T00:00:00Z","roles":%s,"ui_flows":[`, b, enc([]string{"main", "main", "beta"}[b]), b+1, enc(roles))
+			for f := range 5 {
+				if f > 0 {
+					p(",")
+				}
+				p(`{"id":"f%d","roles":%s,"components":{"btn":{"hidden_for":["Clerk"]}}}`, f, enc(roles[f%3:f%3+3]))
+			}
+			p(`],"processes":[{"id":"pr","roles":["Clerk","Manager"],"swimlanes":{"s":{"Manager":["view","execute","self_assign"]}}}]}`)
+		}
+		p(`],"environments":{`)
+		for ei, e := range envs {
+			if ei > 0 {
+				p(",")
+			}
+			p(`%s:{"active_policy":{"default":{"build":"b0"},"overrides":[{"type":"username","username":"user%d","policy":{"build":"b1"}},{"type":"group","group":"g%d","priority":1,"policy":{"latest_on_branch":"beta"}}]},"shares":[`,
+				enc(e), r.IntN(c.Users), r.IntN(groups))
+			// A share to every group (a role each), and one to a few users.
+			for g := range groups {
+				if g > 0 {
+					p(",")
+				}
+				p(`{"subject":{"group":"g%d"},"roles":[%s]}`, g, enc(roles[(g+pi)%len(roles)]))
+			}
+			seen := map[int]bool{}
+			for range 5 {
+				u := r.IntN(c.Users)
+				if seen[u] {
+					continue
+				}
+				seen[u] = true
+				p(`,{"subject":{"user":"u%d"},"roles":["Manager"]}`, u)
+			}
+			p(`]}`)
+		}
+		p(`},"flow_permissions":{"defaults":{"roles":{"NonAuthenticatedUser":"deny"}},"flows":{"sync":{"roles":{"Clerk":"grant","Auditor":"deny"}}}}}`)
+	}
+	p(`],"business_filters":[{"id":"by_region","field":"loans.region","attribute":"region"}]}`)
+	p("\n")
+	return bw.Flush()
+}
