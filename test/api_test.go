@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
-	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
@@ -252,7 +251,6 @@ func TestWriteReachesDecisions(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Logf("write-to-decision delay: %v", time.Since(start))
-	_ = orgdoc.Org{}
 }
 
 func tryAskFlow(base, user, flow string) (decision, bool) {

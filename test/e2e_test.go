@@ -209,7 +209,9 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 			}
 		}
 	}()
-	defer func() { close(stop); wg.Wait() }()
+	var once sync.Once
+	stopLoad := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	defer stopLoad()
 	rs.Stop(t)
 	rsDown.Store(true)
 	if d := ask("u-tom"); !d.Decision {
@@ -236,9 +238,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	if resp, err := httpc.Get(base + "/ready"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("/ready after recovery: %v", err)
 	}
-	close(stop)
-	wg.Wait()
-	stop = make(chan struct{})
+	stopLoad()
 	if msg := bad.Load(); msg != nil {
 		t.Error(msg)
 	}

@@ -158,18 +158,7 @@ func (e *Edge) SearchActions(ctx context.Context, r *authzen.Request, tok *assem
 }
 
 func (e *Edge) searchList(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
-	v, found, err := e.Query(ctx, path, r, tok)
-	if err != nil || !found {
-		return []string{}, err
-	}
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if id, ok := x.(string); ok {
-			out = append(out, id)
-		}
-	}
-	return out, nil
+	return pdp.QueryList(ctx, e, path, r, tok)
 }
 
 // Subject search bounds, as on the central PDP.

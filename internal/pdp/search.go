@@ -103,7 +103,18 @@ func (s *Service) SearchActions(ctx context.Context, r *authzen.Request, tok *as
 }
 
 func (s *Service) searchList(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
-	v, found, err := s.Query(ctx, path, r, tok)
+	return QueryList(ctx, s, path, r, tok)
+}
+
+// Querier evaluates a data path for a request (the central PDP, an edge).
+type Querier interface {
+	Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error)
+}
+
+// QueryList evaluates a path whose value is a list of strings (the search
+// rules); undefined is an empty list.
+func QueryList(ctx context.Context, q Querier, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+	v, found, err := q.Query(ctx, path, r, tok)
 	if err != nil || !found {
 		return []string{}, err
 	}

@@ -48,25 +48,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dirs = append(dirs, fset.Arg(0))
 		rest = fset.Args()[1:]
 	}
-	extDirs := append([]string(nil), ext...)
 	files, err := load(dirs)
+	// Extensions compile against the built-in policies: with --policy-dir,
+	// the embedded ones (if DIR did not already name them) and the extensions.
+	var extra []map[string]string
+	if err == nil && len(ext) > 0 && len(dirs) > 0 {
+		var builtin map[string]string
+		builtin, err = load(nil)
+		extra = append(extra, builtin)
+	}
 	if err == nil && len(ext) > 0 {
-		// Extensions compile against the built-in policies: load both.
 		var more map[string]string
-		if len(dirs) > 0 {
-			more, err = load(nil)
-		} else {
-			more, err = load(ext)
-			ext = nil
-		}
-		for k, v := range more {
+		more, err = load(ext)
+		extra = append(extra, more)
+	}
+	for _, m := range extra {
+		for k, v := range m {
 			files[k] = v
-		}
-		if err == nil && len(ext) > 0 {
-			more, err = load(ext)
-			for k, v := range more {
-				files[k] = v
-			}
 		}
 	}
 	if err != nil {
@@ -84,8 +82,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// Extension data (data.json files) loads the way `opa run DIR` loads it.
 	data := map[string]any{}
-	if len(extDirs) > 0 {
-		set, err := policyload.Load(extDirs, true)
+	if len(ext) > 0 {
+		set, err := policyload.Load(ext, true)
 		if err != nil {
 			fmt.Fprintf(stderr, "verdict policy test: %v\n", err)
 			return 2

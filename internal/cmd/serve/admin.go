@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -19,7 +18,7 @@ import (
 // After every successful write the PDP's own cached facts of the org are
 // dropped at once, so this PDP's next decision sees the write; other PDPs
 // learn of it from the change feed.
-func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Config, log *slog.Logger, invalidate func(org string)) func(gin.IRouter) {
+func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Config, invalidate func(org string)) func(gin.IRouter) {
 	authz := &engineAuthorizer{pdp: svc, verifier: v, st: st, bootstrap: cfg.BootstrapAdmin}
 	return func(r gin.IRouter) {
 		g := r.Group("", func(c *gin.Context) {

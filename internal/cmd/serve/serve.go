@@ -182,7 +182,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	seen := store.NewLastSeen(st, 0, log)
 	s.close = append(s.close, seen.Close)
 	deps.Seen = seen.Seen
-	deps.Admin = adminRoutes(st, svc, verifier, cfg, log, facts.Cache().Invalidate)
+	deps.Admin = adminRoutes(st, svc, verifier, cfg, facts.Cache().Invalidate)
 	if cfg.DecisionLog != "" {
 		var w io.Writer = stdout
 		if cfg.DecisionLog != "-" {
