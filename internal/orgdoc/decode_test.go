@@ -78,30 +78,34 @@ func TestFixtureRoundTrip(t *testing.T) {
 	}
 }
 
+var deepList = strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+
+// rawInputCases are refused before any rule applies (TestDecodeRawInput,
+// and TestStreamErrors for the streamed decoder).
+var rawInputCases = []struct {
+	name, doc, field string
+}{
+	{"empty", "", ""},
+	{"blank", " \n\t", ""},
+	{"trailing document", `{"org":"a"} {"org":"b"}`, ""},
+	{"trailing garbage", `{"org":"a"}}`, ""},
+	{"truncated", `{"org":`, "org"},
+	{"syntax error keeps the path", `{"users":[{"id": }]}`, "users[0].id"},
+	{"trailing comma", `{"users":[],}`, ""},
+	{"duplicate key", `{"org":"a","users":[],"org":"b"}`, "org"},
+	{"duplicate nested key", `{"org":"a","users":[{"id":"x","id":"y"}]}`, "users[0].id"},
+	{"invalid UTF-8", "{\"org\":\"a\xff\"}", ""},
+	{"list at top", `[]`, ""},
+	{"null at top", `null`, ""},
+	{"string at top", `"acme"`, ""},
+	{"too deep", `{"org":"a","users":` + deepList + `}`, "users" + strings.Repeat("[0]", maxDepth-1)},
+	{"case-insensitive field name", `{"Org":"a"}`, "Org"},
+	{"odd key is quoted", `{"org":"a","a b":1}`, `["a b"]`},
+}
+
 // TestDecodeRawInput covers input that is refused before any rule applies.
 func TestDecodeRawInput(t *testing.T) {
-	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
-	cases := []struct {
-		name, doc, field string
-	}{
-		{"empty", "", ""},
-		{"blank", " \n\t", ""},
-		{"trailing document", `{"org":"a"} {"org":"b"}`, ""},
-		{"trailing garbage", `{"org":"a"}}`, ""},
-		{"truncated", `{"org":`, "org"},
-		{"syntax error keeps the path", `{"users":[{"id": }]}`, "users[0].id"},
-		{"trailing comma", `{"users":[],}`, ""},
-		{"duplicate key", `{"org":"a","users":[],"org":"b"}`, "org"},
-		{"duplicate nested key", `{"org":"a","users":[{"id":"x","id":"y"}]}`, "users[0].id"},
-		{"invalid UTF-8", "{\"org\":\"a\xff\"}", ""},
-		{"list at top", `[]`, ""},
-		{"null at top", `null`, ""},
-		{"string at top", `"acme"`, ""},
-		{"too deep", `{"org":"a","users":` + deep + `}`, "users" + strings.Repeat("[0]", maxDepth-1)},
-		{"case-insensitive field name", `{"Org":"a"}`, "Org"},
-		{"odd key is quoted", `{"org":"a","a b":1}`, `["a b"]`},
-	}
-	for _, tc := range cases {
+	for _, tc := range rawInputCases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeOrg([]byte(tc.doc))
 			wantErr(t, err, verr.InvalidInput, tc.field)

@@ -61,16 +61,8 @@ func parseJSON(data []byte) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, verr.New(verr.InvalidInput, "", "empty document")
 	}
-	if !utf8.Valid(data) {
-		off := 0
-		for off < len(data) {
-			r, size := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && size == 1 {
-				break
-			}
-			off += size
-		}
-		return nil, verr.New(verr.InvalidInput, "", "document is not valid UTF-8 (offset %d)", off)
+	if err := checkUTF8(data, 0); err != nil {
+		return nil, err
 	}
 	p := parser{data: data}
 	v, err := p.value(nil, 0)
@@ -84,14 +76,50 @@ func parseJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// checkUTF8 refuses data (at document offset base) unless it is valid UTF-8.
+func checkUTF8(data []byte, base int64) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, size := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		off += size
+	}
+	return verr.New(verr.InvalidInput, "", "document is not valid UTF-8 (offset %d)", base+int64(off))
+}
+
 type parser struct {
 	data []byte
 	pos  int
+	// base is the document offset of data[0]: a streamed document is
+	// parsed one element at a time, and offsets in errors stay the
+	// document's own.
+	base int64
 }
 
 // fail reports a syntax error at the current offset, inside the value at l.
 func (p *parser) fail(l *loc, format string, args ...any) error {
-	return verr.New(verr.InvalidInput, l.String(), "invalid JSON at offset %d: %s", p.pos, fmt.Sprintf(format, args...))
+	return syntaxError(l, p.base+int64(p.pos), format, args...)
+}
+
+// syntaxError reports a syntax error at document offset off, inside the
+// value at l.
+func syntaxError(l *loc, off int64, format string, args ...any) error {
+	return verr.New(verr.InvalidInput, l.String(), "invalid JSON at offset %d: %s", off, fmt.Sprintf(format, args...))
+}
+
+// unexpectedAt reports the byte sequence rest (empty at the end of the
+// input) found at document offset off where want was expected.
+func unexpectedAt(l *loc, off int64, rest []byte, want string) error {
+	if len(rest) == 0 {
+		return syntaxError(l, off, "unexpected end of input, expected %s", want)
+	}
+	r, _ := utf8.DecodeRune(rest)
+	return syntaxError(l, off, "unexpected %q, expected %s", r, want)
 }
 
 func (p *parser) space() {
@@ -115,11 +143,7 @@ func (p *parser) peek() byte {
 }
 
 func (p *parser) unexpected(l *loc, want string) error {
-	if p.pos >= len(p.data) {
-		return p.fail(l, "unexpected end of input, expected %s", want)
-	}
-	r, _ := utf8.DecodeRune(p.data[p.pos:])
-	return p.fail(l, "unexpected %q, expected %s", r, want)
+	return unexpectedAt(l, p.base+int64(p.pos), p.data[p.pos:], want)
 }
 
 // value parses the value that starts at the next non-space byte.
@@ -237,7 +261,7 @@ func (p *parser) str(l *loc) (string, error) {
 			}
 			var s string
 			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
-				return "", verr.Wrap(verr.InvalidInput, l.String(), err, "invalid JSON string at offset %d: %v", start, err)
+				return "", verr.Wrap(verr.InvalidInput, l.String(), err, "invalid JSON string at offset %d: %v", p.base+int64(start), err)
 			}
 			return s, nil
 		case c < 0x20:

@@ -126,15 +126,21 @@ func decodeStruct(at *loc, raw any, dst reflect.Value) error {
 	for _, k := range obj.keys {
 		i, ok := fields[k]
 		if !ok {
-			e := verr.New(verr.InvalidInput, at.child(k).String(), "unknown field %q", k)
-			e.Allowed = sortedKeys(fields)
-			return e
+			return unknownField(at.child(k), k, fields)
 		}
 		if err := strictDecode(at.child(k), obj.vals[k], dst.Field(i)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unknownField refuses member k (at kl) of a struct with the given fields,
+// listing the known ones.
+func unknownField(kl *loc, k string, fields map[string]int) error {
+	e := verr.New(verr.InvalidInput, kl.String(), "unknown field %q", k)
+	e.Allowed = sortedKeys(fields)
+	return e
 }
 
 func decodeMap(at *loc, raw any, dst reflect.Value) error {

@@ -9,35 +9,42 @@ import (
 func (v *orgValidator) projects() error {
 	ids := nameSet{}
 	for i := range v.o.Projects {
-		p := &v.o.Projects[i]
-		pp := index(v.at("projects"), i)
-		if err := unique(field(pp, "id"), "project id", p.ID, ids); err != nil {
+		if err := v.project(index(v.at("projects"), i), &v.o.Projects[i], ids); err != nil {
 			return err
 		}
-		wp := field(pp, "workspace")
-		if p.Workspace == "" {
-			return invalid(wp, "workspace is required")
+	}
+	return nil
+}
+
+// project checks projects[i] (at pp); ids holds the ids of the projects
+// before it.
+func (v *orgValidator) project(pp string, p *Project, ids nameSet) error {
+	if err := unique(field(pp, "id"), "project id", p.ID, ids); err != nil {
+		return err
+	}
+	wp := field(pp, "workspace")
+	if p.Workspace == "" {
+		return invalid(wp, "workspace is required")
+	}
+	// An org document without a workspace list (a runtime-only export)
+	// cannot check the name; with one, a dangling name is refused.
+	if len(v.o.Workspaces) > 0 && !v.workspaces[p.Workspace] {
+		return invalid(wp, "unknown workspace %q", p.Workspace)
+	}
+	builds := nameSet{}
+	for j := range p.Builds {
+		if err := v.build(index(field(pp, "builds"), j), &p.Builds[j], builds); err != nil {
+			return err
 		}
-		// An org document without a workspace list (a runtime-only export)
-		// cannot check the name; with one, a dangling name is refused.
-		if len(v.o.Workspaces) > 0 && !v.workspaces[p.Workspace] {
-			return invalid(wp, "unknown workspace %q", p.Workspace)
+	}
+	for _, name := range sortedKeys(p.Environments) {
+		if err := v.environment(key(field(pp, "environments"), name), name, p.Environments[name], builds); err != nil {
+			return err
 		}
-		builds := nameSet{}
-		for j := range p.Builds {
-			if err := v.build(index(field(pp, "builds"), j), &p.Builds[j], builds); err != nil {
-				return err
-			}
-		}
-		for _, name := range sortedKeys(p.Environments) {
-			if err := v.environment(key(field(pp, "environments"), name), name, p.Environments[name], builds); err != nil {
-				return err
-			}
-		}
-		if p.FlowPermissions != nil {
-			if err := v.flowPermissions(field(pp, "flow_permissions"), p.FlowPermissions); err != nil {
-				return err
-			}
+	}
+	if p.FlowPermissions != nil {
+		if err := v.flowPermissions(field(pp, "flow_permissions"), p.FlowPermissions); err != nil {
+			return err
 		}
 	}
 	return nil
