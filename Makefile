@@ -5,7 +5,7 @@ CORPORA := data/demo.json $(wildcard test/corpus/*.json) $(wildcard $(SHARED)/*.
 
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: run test deps vet gotest policy-test check bench build fuzz
+.PHONY: run test deps vet gotest policy-test check bench bench-compare build fuzz
 
 ## run: start a PDP with the demo organization, no setup needed.
 run:
@@ -35,6 +35,13 @@ check:
 ## bench: the in-process decision benchmarks (figures go to docs/benchmarks.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./test/
+
+## bench-compare: verdict serve against the stock OPA server, same facts, rules,
+## request mix and load generator, at 10k and 1M users (not part of `make
+## test`; about 15 minutes the first time). Results: docs/bench-compare/.
+BENCH_USERS ?= 10000,1000000
+bench-compare: deps
+	$(GO) run ./test/benchcompare --users $(BENCH_USERS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseRequest -fuzztime 30s ./internal/authzen/

@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -114,24 +117,74 @@ func (s *Server) evaluations(c *gin.Context) {
 		writeError(c, verr.New(verr.InvalidInput, "evaluations", "at most %d evaluations per request", s.cfg.MaxBatch))
 		return
 	}
+	var out []engine.Decision
+	if opts.Semantic == executeAll {
+		out, err = s.batchParallel(c, top, list)
+	} else {
+		out, err = s.batchSequential(c, top, list, opts.Semantic)
+	}
+	if err != nil {
+		// A caller without the right to ask fails the whole request.
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"evaluations": out})
+}
+
+// batchSequential decides items in order, stopping as the semantic says.
+func (s *Server) batchSequential(c *gin.Context, top map[string]any, list []any, semantic string) ([]engine.Decision, error) {
 	out := make([]engine.Decision, 0, len(list))
 	for i, item := range list {
-		d, err := s.batchItem(c, top, item, i)
+		d, err := s.batchDecision(c, top, item, i)
 		if err != nil {
-			if verr.CodeOf(err) == verr.Forbidden || verr.CodeOf(err) == verr.Unauthenticated {
-				// A caller without the right to ask fails the whole request.
-				writeError(c, err)
-				return
-			}
-			e := verr.As(err)
-			d = engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
+			return nil, err
 		}
 		out = append(out, d)
-		if (opts.Semantic == denyOnFirstDeny && !d.Decision) || (opts.Semantic == permitOnFirstPermit && d.Decision) {
+		if (semantic == denyOnFirstDeny && !d.Decision) || (semantic == permitOnFirstPermit && d.Decision) {
 			break
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"evaluations": out})
+	return out, nil
+}
+
+// batchParallel decides every item (execute_all) on as many goroutines as
+// there are CPUs: items are independent, and a batch's latency is what its
+// caller waits for. Answers keep the items' order.
+func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) ([]engine.Decision, error) {
+	out := make([]engine.Decision, len(list))
+	errs := make([]error, len(list))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(list)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(list); i = int(next.Add(1) - 1) {
+				out[i], errs[i] = s.batchDecision(c, top, list[i], i)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// batchDecision decides one item; an item's own error becomes its deny,
+// except the caller's lack of rights, which fails the whole batch.
+func (s *Server) batchDecision(c *gin.Context, top map[string]any, item any, i int) (engine.Decision, error) {
+	d, err := s.batchItem(c, top, item, i)
+	if err != nil {
+		if verr.CodeOf(err) == verr.Forbidden || verr.CodeOf(err) == verr.Unauthenticated {
+			return d, err
+		}
+		e := verr.As(err)
+		d = engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
+	}
+	return d, nil
 }
 
 func parseBatchOptions(top map[string]any) (batchOptions, error) {

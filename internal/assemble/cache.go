@@ -12,8 +12,9 @@ import (
 
 // CacheConfig configures a Cache.
 type CacheConfig struct {
-	// MaxEntries bounds the cache (default 200000); past it the cache is
-	// cleared (cheap, and entries refill in one round trip each).
+	// MaxEntries bounds the cache (default 5000: ~7 KiB each, so ~35
+	// MiB); past it the cache is cleared (cheap, and entries refill in one
+	// round trip each). The PDP's memory depends on it, not on the org's size.
 	MaxEntries int
 	// MaxAge is how long an entry is trusted without a change-feed event
 	// while the source answers (default 60s): a safety net should an event be
@@ -24,7 +25,7 @@ type CacheConfig struct {
 // Validate fills defaults.
 func (c *CacheConfig) Validate() error {
 	if c.MaxEntries <= 0 {
-		c.MaxEntries = 200000
+		c.MaxEntries = 5000
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = 60 * time.Second

@@ -22,6 +22,9 @@ type Config struct {
 	Users    int
 	Seed     uint64
 	Projects int
+	// Requests > 0 writes a request mix about the org instead of the org.
+	Requests int
+	Mix      string // MixSessions (default) or MixUniform
 }
 
 // Validate checks the configuration and fills defaults.
@@ -31,6 +34,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Org == "" {
 		c.Org = "gen"
+	}
+	if c.Requests < 0 || c.Requests > 100_000_000 {
+		return fmt.Errorf("--requests must be in [0, 100000000]")
+	}
+	switch c.Mix {
+	case "":
+		c.Mix = MixSessions
+	case MixSessions, MixUniform:
+	default:
+		return fmt.Errorf("--mix must be %s or %s", MixSessions, MixUniform)
 	}
 	if c.Projects <= 0 {
 		c.Projects = 20
@@ -47,6 +60,8 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.StringVar(&c.Org, "org", "gen", "org id")
 	fs.IntVar(&c.Projects, "projects", 20, "projects")
+	fs.IntVar(&c.Requests, "requests", 0, "write this many decision requests (JSON lines) about the org instead of the org")
+	fs.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project) or uniform (no two requests alike)")
 	out := fs.String("out", "-", "output file (- for stdout)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,7 +80,11 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		w = f
 	}
-	if err := Write(w, c); err != nil {
+	write := Write
+	if c.Requests > 0 {
+		write = WriteRequests
+	}
+	if err := write(w, c); err != nil {
 		fmt.Fprintf(stderr, "verdict gen: %v\n", err)
 		return 1
 	}

@@ -30,6 +30,18 @@ type Config struct {
 	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	CacheMaxAge    time.Duration `yaml:"cache_max_age"`
+	// FactsCache and DecisionCache bound the subject-facts cache and the
+	// decision cache, in entries (0: defaults, -1: decision cache off).
+	// Their size is what the PDP's memory depends on, not the org's size.
+	FactsCache    int `yaml:"facts_cache"`
+	DecisionCache int `yaml:"decision_cache"`
+	// MemoryLimitMiB is the Go heap's soft limit (default 200; 0 keeps the
+	// default, -1 leaves the runtime alone; GOMEMLIMIT and GOGC, when set,
+	// win). See tuneGC.
+	MemoryLimitMiB int `yaml:"memory_limit_mib"`
+	// DebugAddr, when set, serves Go's pprof profiles (/debug/pprof/) on a
+	// separate listener, never on the API port.
+	DebugAddr string `yaml:"debug_addr"`
 	PolicyDirs     []string      `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
 	// BundleSigningKey signs the bundles served to edges (env VERDICT_BUNDLE_SIGNING_KEY).
 	BundleSigningKey string `yaml:"bundle_signing_key"`
@@ -95,6 +107,10 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
 	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
 	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	fs.IntVar(&f.FactsCache, "facts-cache", 0, "subject facts kept, in entries (default 5000)")
+	fs.IntVar(&f.DecisionCache, "decision-cache", 0, "answers kept, in entries (default 50000; -1: off)")
+	fs.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults)")
+	fs.StringVar(&f.DebugAddr, "debug-addr", "", "serve pprof profiles at this address (off by default)")
 	fs.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private key (RSA or EC) signing the bundles served to edges")
 	fs.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under DIR (repeatable; reloaded on SIGHUP)")
 	if err := fs.Parse(args); err != nil {
@@ -158,6 +174,14 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.RequestTimeout = f.RequestTimeout
 		case "cache-max-age":
 			c.CacheMaxAge = f.CacheMaxAge
+		case "facts-cache":
+			c.FactsCache = f.FactsCache
+		case "decision-cache":
+			c.DecisionCache = f.DecisionCache
+		case "memory-limit-mib":
+			c.MemoryLimitMiB = f.MemoryLimitMiB
+		case "debug-addr":
+			c.DebugAddr = f.DebugAddr
 		case "bundle-signing-key":
 			c.BundleSigningKey = f.BundleSigningKey
 		case "policy-dir":

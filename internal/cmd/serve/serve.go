@@ -45,6 +45,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Process-wide, so here and not in Start (tests start several servers).
+	tuneGC(cfg.MemoryLimitMiB, log)
 	srv, err := Start(ctx, cfg, log, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
@@ -161,8 +163,8 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		log.Info("policies reloaded", "policy_revision", eng.Revision())
 		return nil
 	}
-	facts := store.NewCached(ctx, st, assemble.CacheConfig{MaxAge: cfg.CacheMaxAge}, log)
-	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg}, eng, facts)
+	facts := store.NewCached(ctx, st, assemble.CacheConfig{MaxAge: cfg.CacheMaxAge, MaxEntries: cfg.FactsCache}, log)
+	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg, DecisionCache: cfg.DecisionCache}, eng, facts)
 	if err != nil {
 		return fail(err)
 	}
@@ -204,6 +206,13 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	if h, err = bundle.Mount(ctx, h, bundle.MountConfig{Store: st, SigningKey: cfg.BundleSigningKey, Verifier: verifier, Log: log,
 		Policies: func() bundle.Policies { return bundle.Policies{Modules: eng.Modules(), Data: *extData.Load()} }}); err != nil {
 		return fail(err)
+	}
+	if cfg.DebugAddr != "" {
+		stop, err := debugServer(cfg.DebugAddr, log)
+		if err != nil {
+			return fail(err)
+		}
+		s.close = append(s.close, stop)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"os"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+var (
+	opaColor     = color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}
+	verdictColor = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+)
+
+// drawPlot draws throughput (per mix) and peak RSS against user count, for both
+// servers, side by side in one PNG.
+func drawPlot(r Results, path string) error {
+	if len(r.Sizes) == 0 {
+		return nil
+	}
+	tp := plot.New()
+	tp.Title.Text = "Decisions per second"
+	tp.X.Label.Text = "end users in the org"
+	tp.Y.Label.Text = "decisions/s"
+	tp.X.Scale, tp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+	tp.Legend.Top = true
+	for _, mix := range mixesOf(r.Sizes[0]) {
+		dash := []vg.Length{}
+		if mix == "uniform" {
+			dash = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		for _, srv := range []struct {
+			name string
+			c    color.Color
+			get  func(Size) Server
+		}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}} {
+			pts := plotter.XYs{}
+			for _, s := range r.Sizes {
+				pts = append(pts, plotter.XY{X: float64(s.Users), Y: srv.get(s).Mix[mix].DecisionsPerSec})
+			}
+			if err := addLine(tp, fmt.Sprintf("%s, %s mix", srv.name, mix), pts, srv.c, dash); err != nil {
+				return err
+			}
+		}
+	}
+	tp.Y.Min = 0
+
+	mp := plot.New()
+	mp.Title.Text = "Peak resident memory"
+	mp.X.Label.Text = "end users in the org"
+	mp.Y.Label.Text = "MiB (log)"
+	mp.X.Scale, mp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+	mp.Y.Scale, mp.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
+	mp.Legend.Top = true
+	for _, srv := range []struct {
+		name string
+		c    color.Color
+		get  func(Size) Server
+	}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}} {
+		pts := plotter.XYs{}
+		for _, s := range r.Sizes {
+			pts = append(pts, plotter.XY{X: float64(s.Users), Y: max(srv.get(s).PeakRSSMiB, 1)})
+		}
+		if err := addLine(mp, srv.name, pts, srv.c, nil); err != nil {
+			return err
+		}
+	}
+
+	img := vgimg.New(vg.Points(900), vg.Points(380))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(20), PadTop: vg.Points(10), PadBottom: vg.Points(10), PadLeft: vg.Points(10), PadRight: vg.Points(10)}
+	tp.Draw(tiles.At(dc, 0, 0))
+	mp.Draw(tiles.At(dc, 1, 0))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(f)
+	return err
+}
+
+func addLine(p *plot.Plot, name string, pts plotter.XYs, c color.Color, dash []vg.Length) error {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color, s.Color = c, c
+	l.Dashes = dash
+	l.Width = vg.Points(2)
+	p.Add(l, s)
+	p.Legend.Add(name, l, s)
+	return nil
+}
