@@ -154,8 +154,9 @@ type Mix struct {
 
 // Latency of one kind of request.
 type Latency struct {
-	P50 float64 `json:"p50_ms"`
-	P99 float64 `json:"p99_ms"`
+	P50    float64 `json:"p50_ms"`
+	P99    float64 `json:"p99_ms"`
+	Errors int64   `json:"errors"`
 }
 
 func (r Results) save(dir string) error {

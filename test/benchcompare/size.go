@@ -181,7 +181,7 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 	if err != nil {
 		return s, err
 	}
-	s.Batch100 = &Latency{P50: ms(r.P50), P99: ms(r.P99)}
+	s.Batch100 = &Latency{P50: ms(r.P50), P99: ms(r.P99), Errors: r.Errors}
 	logf("%d users, batches of 100, verdict: %s", users, r)
 	s.OPA.PeakRSSMiB, s.Verdict.PeakRSSMiB = op.peakMiB(), vp.peakMiB()
 	return s, nil
