@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,10 +31,11 @@ func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a A
 }
 
 // PutOrgProgress is PutOrg reporting progress (fields written of total)
-// after each batch, for command-line imports of large documents.
+// after each batch. The document is laid out in memory first; ImportOrg
+// streams a document from a file instead.
 func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor, progress func(done, total int)) (int64, error) {
 	k := s.keys(o.Org)
-	c := layout(k, o)
+	c, l := layout(k, o)
 	total, done := 0, 0
 	for _, h := range c.hashes {
 		total += len(h)
@@ -45,9 +47,7 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 	var tmpKeys []string
 	defer func() {
 		// On any failure the temporary keys go; after success they were renamed.
-		if len(tmpKeys) > 0 {
-			s.rdb.Unlink(context.Background(), tmpKeys...)
-		}
+		s.unlink(tmpKeys)
 	}()
 	pipe := s.rdb.Pipeline()
 	n := 0
@@ -106,8 +106,31 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 	if err := flush(); err != nil {
 		return 0, unavailable(err)
 	}
-	sort.Strings(live)
+	rev, err := s.commitImport(ctx, staged{k: k, tmp: tmp, live: live, seq: c.seq, layout: l}, ifRevision, a)
+	if err == nil {
+		tmpKeys = nil
+	}
+	return rev, err
+}
 
+// staged is an org written under temporary keys, ready to replace the live
+// one.
+type staged struct {
+	k      keys
+	tmp    string   // prefix of the temporary keys: tmp + (live key without k.p)
+	live   []string // the live keys the temporary ones become
+	seq    int64    // the last position given
+	layout *orgLayout
+}
+
+// commitImport renames the staged keys over the live ones in one MULTI/EXEC,
+// unlinks the live keys the new org no longer has, rewrites the key index,
+// bumps the revision and appends the audit and change feed entries. The
+// caller removes the temporary keys unless it succeeds.
+func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a Actor) (int64, error) {
+	k, org, l := st.k, st.layout.org, st.layout
+	live := slices.Clone(st.live)
+	sort.Strings(live)
 	var rev int64
 	txf := func(tx *redis.Tx) error {
 		cur, err := tx.Get(ctx, k.rev()).Int64()
@@ -115,9 +138,9 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 			return err
 		}
 		if ifRevision >= 0 && cur != ifRevision {
-			return verr.New(verr.PreconditionFailed, "If-Match", "org %s is at revision %d, not %d", o.Org, cur, ifRevision)
+			return verr.New(verr.PreconditionFailed, "If-Match", "org %s is at revision %d, not %d", org, cur, ifRevision)
 		}
-		if err := s.checkBuildsUnchanged(ctx, tx, k, o); err != nil {
+		if err := checkBuildsUnchanged(ctx, tx, st); err != nil {
 			return err
 		}
 		old, err := tx.SMembers(ctx, k.index()).Result()
@@ -136,16 +159,16 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 				}
 			}
 			for _, key := range live {
-				p.Rename(ctx, tmp+strings.TrimPrefix(key, k.p), key)
+				p.Rename(ctx, st.tmp+strings.TrimPrefix(key, k.p), key)
 			}
 			p.Del(ctx, k.index())
 			if len(live) > 0 {
 				p.SAdd(ctx, k.index(), toAny(live)...)
 			}
-			p.Set(ctx, k.seq(), c.seq, 0)
-			s.record(p, k, rev, a, "org.replaced", "org/"+o.Org,
-				map[string]any{"revision": cur}, map[string]any{"revision": rev, "users": len(o.Users), "groups": len(o.Groups), "projects": len(o.Projects)},
-				Change{Org: o.Org, Kind: "org.replaced", All: true})
+			p.Set(ctx, k.seq(), st.seq, 0)
+			s.record(p, k, rev, a, "org.replaced", "org/"+org,
+				map[string]any{"revision": cur}, map[string]any{"revision": rev, "users": l.users, "groups": l.groups, "projects": l.projects},
+				Change{Org: org, Kind: "org.replaced", All: true})
 			return nil
 		})
 		return err
@@ -164,39 +187,51 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 			}
 			return 0, unavailable(err)
 		}
-		tmpKeys = nil
-		s.rdb.SAdd(ctx, s.orgsKey(), o.Org)
+		s.rdb.SAdd(ctx, s.orgsKey(), org)
 		return rev, nil
 	}
-	return 0, verr.New(verr.Conflict, "", "org %s is being written concurrently: retry", o.Org)
+	return 0, verr.New(verr.Conflict, "", "org %s is being written concurrently: retry", org)
 }
 
-// checkBuildsUnchanged refuses a document that changes an existing build.
-func (s *Store) checkBuildsUnchanged(ctx context.Context, tx *redis.Tx, k keys, o *orgdoc.Org) error {
-	for pi, p := range o.Projects {
-		if len(p.Builds) == 0 {
-			continue
-		}
-		ids := make([]string, len(p.Builds))
-		for i, b := range p.Builds {
-			ids[i] = b.ID
-		}
-		cur, err := tx.HMGet(ctx, k.builds(p.ID), ids...).Result()
+// checkBuildsUnchanged refuses a document that changes an existing build:
+// each build the org already has is compared with the staged one.
+func checkBuildsUnchanged(ctx context.Context, tx *redis.Tx, st staged) error {
+	for _, pb := range st.layout.builds {
+		cur, err := tx.HMGet(ctx, st.k.builds(pb.id), pb.ids...).Result()
 		if err != nil {
 			return err
 		}
+		var exist []int
+		var ids []string
 		for i, v := range cur {
-			raw, ok := v.(string)
-			if !ok {
-				continue
+			if _, ok := v.(string); ok {
+				exist = append(exist, i)
+				ids = append(ids, pb.ids[i])
 			}
-			if !sameBuild(raw, p.Builds[i]) {
-				return verr.New(verr.Conflict, pathf("projects[%d].builds[%d]", pi, i),
-					"build %s of project %s exists with a different manifest: builds are immutable", p.Builds[i].ID, p.ID)
+		}
+		if len(exist) == 0 {
+			continue
+		}
+		staged, err := tx.HMGet(ctx, st.tmp+strings.TrimPrefix(st.k.builds(pb.id), st.k.p), ids...).Result()
+		if err != nil {
+			return err
+		}
+		for j, i := range exist {
+			neu, _ := staged[j].(string)
+			if !sameManifest(cur[i].(string), neu) {
+				return verr.New(verr.Conflict, pathf("projects[%d].builds[%d]", pb.index, i),
+					"build %s of project %s exists with a different manifest: builds are immutable", pb.ids[i], pb.id)
 			}
 		}
 	}
 	return nil
+}
+
+// unlink removes keys (temporary ones, after a failure), in batches.
+func (s *Store) unlink(keys []string) {
+	for i := 0; i < len(keys); i += importBatch {
+		s.rdb.Unlink(context.Background(), keys[i:min(i+importBatch, len(keys))]...)
+	}
 }
 
 func toAny(xs []string) []any {

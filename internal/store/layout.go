@@ -4,16 +4,37 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 )
 
+// sink is where an org's layout goes: in memory (content, for PutOrg) or
+// straight into Redis temporary keys (streamWriter, for ImportOrg). Both
+// are fed by orgLayout, so both write the same keys, fields and values.
+type sink interface {
+	hset(key, field, value string)
+	zadd(key, member string, score int64)
+	// appendJSON appends elem (a JSON value) to the JSON list held in
+	// field of hash key, creating the list: the reverse indexes
+	// (user_groups, dgroups_of) and per-subject lists (legacy, droles) are
+	// built one entry at a time, in document order.
+	appendJSON(key, field, elem string)
+	// err is the first failure of the sink so far (writing to Redis).
+	err() error
+}
+
 // content is the data of an org laid out in keys: hashes (field -> value)
-// and sorted sets (member -> score). It is what an import writes.
+// and sorted sets (member -> score). It is what PutOrg writes.
 type content struct {
 	hashes map[string]map[string]string
 	zsets  map[string]map[string]float64
+	lists  map[string]map[string][]string // appendJSON, until finish
 	seq    int64
+}
+
+func newContent() *content {
+	return &content{hashes: map[string]map[string]string{}, zsets: map[string]map[string]float64{}, lists: map[string]map[string][]string{}}
 }
 
 func (c *content) hset(key, field, value string) {
@@ -25,17 +46,36 @@ func (c *content) hset(key, field, value string) {
 	h[field] = value
 }
 
-func (c *content) zadd(key, member string) {
+func (c *content) zadd(key, member string, score int64) {
 	z := c.zsets[key]
 	if z == nil {
 		z = map[string]float64{}
 		c.zsets[key] = z
 	}
-	c.seq++
-	z[member] = float64(c.seq)
+	z[member] = float64(score)
 }
 
-func (c *content) next() int64 { c.seq++; return c.seq }
+func (c *content) appendJSON(key, field, elem string) {
+	l := c.lists[key]
+	if l == nil {
+		l = map[string][]string{}
+		c.lists[key] = l
+	}
+	l[field] = append(l[field], elem)
+}
+
+func (c *content) err() error { return nil }
+
+// finish writes the lists into their hashes: "[" elems joined by "," "]",
+// which is what json.Marshal writes for the list of those values.
+func (c *content) finish() {
+	for key, l := range c.lists {
+		for f, elems := range l {
+			c.hset(key, f, "["+strings.Join(elems, ",")+"]")
+		}
+	}
+	c.lists = nil
+}
 
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
@@ -75,93 +115,167 @@ type seqAssignment struct {
 }
 
 // layout lays out a validated org document in keys (docs/redis-keys.md).
-func layout(k keys, o *orgdoc.Org) *content {
-	c := &content{hashes: map[string]map[string]string{}, zsets: map[string]map[string]float64{}}
-	c.hset(k.org(), "settings", mustJSON(orgRecord{Environments: nonNil(o.Environments), Workspaces: o.Workspaces}))
-	for _, u := range o.Users {
-		c.hset(k.users(), u.ID, withSeq(u, c.next()))
-		c.hset(k.usernames(), u.Username, u.ID)
-	}
-	for _, r := range o.Roles {
-		c.hset(k.roles(), r.Name, withSeq(r, c.next()))
-	}
-	userGroups := map[string][]string{}
-	for _, g := range o.Groups {
-		c.hset(k.groups(), g.Name, withSeq(groupRecord{Name: g.Name, Attributes: g.Attributes}, c.next()))
-		for _, m := range g.Members {
-			c.zadd(k.members(g.Name), m)
-			userGroups[m] = append(userGroups[m], g.Name)
-		}
-	}
-	for u, gs := range userGroups {
-		c.hset(k.userGroups(), u, mustJSON(gs))
-	}
-	legacy := map[string][]seqRole{}
-	for _, lg := range o.LegacyGrants {
-		legacy[lg.User] = append(legacy[lg.User], seqRole{Role: lg.Role, Seq: c.next()})
-	}
-	for u, rs := range legacy {
-		c.hset(k.legacy(), u, mustJSON(rs))
-	}
-	dgroupsOf := map[string][]string{}
-	for _, g := range o.DesignerGroups {
-		c.hset(k.dgroups(), g.Name, withSeq(map[string]string{"name": g.Name}, c.next()))
-		for _, m := range g.Members {
-			c.zadd(k.dmembers(g.Name), m)
-			dgroupsOf[m] = append(dgroupsOf[m], g.Name)
-		}
-	}
-	for u, gs := range dgroupsOf {
-		c.hset(k.dgroupsOf(), u, mustJSON(gs))
-	}
-	droles := map[string][]seqAssignment{}
-	for _, d := range o.DesignerRoles {
-		sk := subjectKey(d.Subject)
-		droles[sk] = append(droles[sk], seqAssignment{Seq: c.next(), Role: d.Role, Scope: d.Scope})
-	}
-	for sk, as := range droles {
-		c.hset(k.droles(), sk, mustJSON(as))
-	}
-	for _, p := range o.Projects {
-		rec := projectRecord{ID: p.ID, Workspace: p.Workspace, FlowPermissions: p.FlowPermissions, Environments: []string{}}
-		for _, b := range p.Builds {
-			c.hset(k.builds(p.ID), b.ID, withSeq(b, c.next()))
-		}
-		for _, name := range sortedEnvNames(p.Environments) {
-			rec.Environments = append(rec.Environments, name)
-			layoutEnv(c, k.env(p.ID, name), p.Environments[name])
-		}
-		c.hset(k.projects(), p.ID, withSeq(rec, c.next()))
-	}
-	for _, f := range o.BusinessFilters {
-		c.hset(k.filters(), f.ID, withSeq(f, c.next()))
-	}
-	return c
+func layout(k keys, o *orgdoc.Org) (*content, *orgLayout) {
+	c := newContent()
+	l := &orgLayout{k: k, w: c}
+	_ = o.Walk(l) // content never fails
+	c.finish()
+	c.seq = l.seq
+	return c, l
 }
 
-func layoutEnv(c *content, key string, e *orgdoc.Environment) {
+// orgLayout lays out an org in keys (docs/redis-keys.md), part by part as an
+// orgdoc.OrgHandler: from an org in memory (Org.Walk, PutOrg) or from a
+// streamed document (Stream.Decode, ImportOrg). Every record gets the next
+// position ("#", the scores of members) in the order of Org's fields.
+type orgLayout struct {
+	k   keys
+	w   sink
+	seq int64
+	// open makes k and w when the org id is known (ImportOrg); nil when
+	// they are given.
+	open func(org string) (keys, sink, error)
+
+	group     string // the group being laid out
+	groupJSON string
+	groupSeq  int64
+
+	org                     string
+	users, groups, projects int
+	builds                  []projectBuilds
+}
+
+// projectBuilds names a project's builds, to check at commit that existing
+// builds keep their manifests (builds are immutable).
+type projectBuilds struct {
+	index int // in the document's projects, for the error path
+	id    string
+	ids   []string
+}
+
+func (l *orgLayout) next() int64 { l.seq++; return l.seq }
+
+func (l *orgLayout) Settings(org string, envs []string, ws []orgdoc.Workspace) error {
+	l.org = org
+	if l.open != nil {
+		k, w, err := l.open(org)
+		if err != nil {
+			return err
+		}
+		l.k, l.w = k, w
+	}
+	l.w.hset(l.k.org(), "settings", mustJSON(orgRecord{Environments: nonNil(envs), Workspaces: ws}))
+	return l.w.err()
+}
+
+func (l *orgLayout) User(u *orgdoc.User) error {
+	l.w.hset(l.k.users(), u.ID, withSeq(u, l.next()))
+	l.w.hset(l.k.usernames(), u.Username, u.ID)
+	l.users++
+	return l.w.err()
+}
+
+func (l *orgLayout) Role(r *orgdoc.Role) error {
+	l.w.hset(l.k.roles(), r.Name, withSeq(r, l.next()))
+	return l.w.err()
+}
+
+// startGroup gives the group's record its position, before its members'.
+func (l *orgLayout) startGroup(name string) error {
+	l.group, l.groupJSON, l.groupSeq = name, mustJSON(name), l.next()
+	return l.w.err()
+}
+
+// addMembers adds members to the group's sorted set (key) and the group to
+// each member's reverse index (hash rev).
+func (l *orgLayout) addMembers(key, rev string, ids []string) error {
+	for _, m := range ids {
+		l.w.zadd(key, m, l.next())
+		l.w.appendJSON(rev, m, l.groupJSON)
+	}
+	return l.w.err()
+}
+
+func (l *orgLayout) GroupStart(name string) error { return l.startGroup(name) }
+
+func (l *orgLayout) GroupMembers(ids []string) error {
+	return l.addMembers(l.k.members(l.group), l.k.userGroups(), ids)
+}
+
+func (l *orgLayout) GroupEnd(g *orgdoc.Group) error {
+	l.w.hset(l.k.groups(), g.Name, withSeq(groupRecord{Name: g.Name, Attributes: g.Attributes}, l.groupSeq))
+	l.groups++
+	return l.w.err()
+}
+
+func (l *orgLayout) LegacyGrant(lg *orgdoc.LegacyGrant) error {
+	l.w.appendJSON(l.k.legacy(), lg.User, mustJSON(seqRole{Role: lg.Role, Seq: l.next()}))
+	return l.w.err()
+}
+
+func (l *orgLayout) DesignerGroupStart(name string) error { return l.startGroup(name) }
+
+func (l *orgLayout) DesignerGroupMembers(ids []string) error {
+	return l.addMembers(l.k.dmembers(l.group), l.k.dgroupsOf(), ids)
+}
+
+func (l *orgLayout) DesignerGroupEnd(g *orgdoc.DesignerGroup) error {
+	l.w.hset(l.k.dgroups(), g.Name, withSeq(map[string]string{"name": g.Name}, l.groupSeq))
+	return l.w.err()
+}
+
+func (l *orgLayout) DesignerRole(d *orgdoc.DesignerRole) error {
+	l.w.appendJSON(l.k.droles(), subjectKey(d.Subject), mustJSON(seqAssignment{Seq: l.next(), Role: d.Role, Scope: d.Scope}))
+	return l.w.err()
+}
+
+func (l *orgLayout) Project(p *orgdoc.Project) error {
+	rec := projectRecord{ID: p.ID, Workspace: p.Workspace, FlowPermissions: p.FlowPermissions, Environments: []string{}}
+	if len(p.Builds) > 0 {
+		pb := projectBuilds{index: l.projects, id: p.ID, ids: make([]string, len(p.Builds))}
+		for i, b := range p.Builds {
+			l.w.hset(l.k.builds(p.ID), b.ID, withSeq(b, l.next()))
+			pb.ids[i] = b.ID
+		}
+		l.builds = append(l.builds, pb)
+	}
+	for _, name := range sortedEnvNames(p.Environments) {
+		rec.Environments = append(rec.Environments, name)
+		l.env(l.k.env(p.ID, name), p.Environments[name])
+	}
+	l.w.hset(l.k.projects(), p.ID, withSeq(rec, l.next()))
+	l.projects++
+	return l.w.err()
+}
+
+func (l *orgLayout) BusinessFilter(f *orgdoc.BusinessFilter) error {
+	l.w.hset(l.k.filters(), f.ID, withSeq(f, l.next()))
+	return l.w.err()
+}
+
+func (l *orgLayout) env(key string, e *orgdoc.Environment) {
 	// A marker field so that an environment with no policy and no shares
 	// still exists as a key.
-	c.hset(key, "env", "1")
+	l.w.hset(key, "env", "1")
 	if e == nil {
 		return
 	}
 	if ap := e.ActivePolicy; ap != nil {
-		c.hset(key, fieldActivePolicy, withSeq(map[string]any{"default": ap.Default}, c.next()))
+		l.w.hset(key, fieldActivePolicy, withSeq(map[string]any{"default": ap.Default}, l.next()))
 		var roleOverrides []string
 		for _, o := range ap.Overrides {
-			v := withSeq(o, c.next())
+			v := withSeq(o, l.next())
 			switch o.Type {
 			case orgdoc.OverrideUsername:
-				c.hset(key, prefixUsernameOvr+o.Username, v)
+				l.w.hset(key, prefixUsernameOvr+o.Username, v)
 			case orgdoc.OverrideGroup:
-				c.hset(key, prefixGroupOvr+o.Group, v)
+				l.w.hset(key, prefixGroupOvr+o.Group, v)
 			default:
 				roleOverrides = append(roleOverrides, v)
 			}
 		}
 		if len(roleOverrides) > 0 {
-			c.hset(key, fieldRoleOverride, "["+join(roleOverrides, ",")+"]")
+			l.w.hset(key, fieldRoleOverride, "["+strings.Join(roleOverrides, ",")+"]")
 		}
 	}
 	for _, s := range e.Shares {
@@ -169,7 +283,7 @@ func layoutEnv(c *content, key string, e *orgdoc.Environment) {
 		if s.Subject.Group != "" {
 			f = prefixGroupShare + s.Subject.Group
 		}
-		c.hset(key, f, withSeq(s, c.next()))
+		l.w.hset(key, f, withSeq(s, l.next()))
 	}
 }
 
@@ -180,16 +294,7 @@ func subjectKey(s orgdoc.Subject) string {
 	return "g:" + s.Group
 }
 
-func join(xs []string, sep string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += sep
-		}
-		out += x
-	}
-	return out
-}
+func join(xs []string, sep string) string { return strings.Join(xs, sep) }
 
 func nonNil(xs []string) []string {
 	if xs == nil {
@@ -207,17 +312,15 @@ func sortedEnvNames(m map[string]*orgdoc.Environment) []string {
 	return out
 }
 
-// sameBuild compares a stored build with a document's, ignoring the stored
-// position.
-func sameBuild(raw string, b orgdoc.Build) bool {
-	var stored map[string]any
-	if json.Unmarshal([]byte(raw), &stored) != nil {
+// sameManifest compares two stored builds, ignoring their positions.
+func sameManifest(a, b string) bool {
+	var x, y map[string]any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
 		return false
 	}
-	delete(stored, "#")
-	var doc any
-	_ = json.Unmarshal([]byte(mustJSON(b)), &doc)
-	return mustJSON(prune(stored)) == mustJSON(prune(doc))
+	delete(x, "#")
+	delete(y, "#")
+	return mustJSON(prune(x)) == mustJSON(prune(y))
 }
 
 // prune drops empty values (null, [], {}) so that omitted and empty compare
