@@ -12,9 +12,13 @@ import (
 
 // CacheConfig configures a Cache.
 type CacheConfig struct {
-	// MaxEntries bounds the cache (default 5000: ~7 KiB each, so ~35
-	// MiB); past it the cache is cleared (cheap, and entries refill in one
-	// round trip each). The PDP's memory depends on it, not on the org's size.
+	// MaxEntries bounds the cache (default 1000: ~7 KiB of AST each); past
+	// it the cache is cleared (cheap, and entries refill in one round trip
+	// each). The PDP's memory depends on it, not on the org's size. Bigger is
+	// not better: every cached entry is live heap the garbage collector
+	// marks on every cycle, and at 5000 entries that marking cost more CPU
+	// than the hits saved (docs/benchmarks.md, "Scale"). Size it to the
+	// subjects at work within a few seconds, not to the org.
 	MaxEntries int
 	// MaxAge is how long an entry is trusted without a change-feed event
 	// while the source answers (default 60s): a safety net should an event be
@@ -25,7 +29,7 @@ type CacheConfig struct {
 // Validate fills defaults.
 func (c *CacheConfig) Validate() error {
 	if c.MaxEntries <= 0 {
-		c.MaxEntries = 5000
+		c.MaxEntries = 1000
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = 60 * time.Second

@@ -21,7 +21,7 @@ type Config struct {
 	// DefaultOrg answers requests that name no context.org ("" = none: such
 	// requests are denied as unknown_org).
 	DefaultOrg string
-	// DecisionCache bounds the cache of answers to exact requests (0: 50000;
+	// DecisionCache bounds the cache of answers to exact requests (0: 10000;
 	// negative: off). It is used only with a Versioned facts source.
 	DecisionCache int
 }
@@ -46,7 +46,7 @@ func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
 	s := &Service{cfg: cfg, engine: e, source: src}
 	if v, ok := src.(Versioned); ok && cfg.DecisionCache >= 0 {
 		s.versions = v
-		s.decisions = newDecisionCache(cmp.Or(cfg.DecisionCache, 50000))
+		s.decisions = newDecisionCache(cmp.Or(cfg.DecisionCache, 10000))
 	}
 	return s, nil
 }
