@@ -124,11 +124,11 @@ type Results struct {
 
 // Size is one org size.
 type Size struct {
-	Users            int       `json:"users"`
-	ImportSeconds    float64   `json:"import_seconds"`
-	ImportPeakRSSMiB float64   `json:"import_peak_rss_mib"`
-	RedisBytesPer    float64   `json:"redis_bytes_per_user"`
-	BundleBytes      int64     `json:"bundle_bytes"`
+	Users            int      `json:"users"`
+	ImportSeconds    float64  `json:"import_seconds"`
+	ImportPeakRSSMiB float64  `json:"import_peak_rss_mib"`
+	RedisBytesPer    float64  `json:"redis_bytes_per_user"`
+	BundleBytes      int64    `json:"bundle_bytes"`
 	OPA              Server   `json:"opa"`
 	Verdict          Server   `json:"verdict"`
 	Batch100         *Latency `json:"verdict_batch100,omitempty"`

@@ -96,14 +96,20 @@ func (p *proc) sample() {
 func (p *proc) peakMiB() float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// VmHWM, the kernel's own peak, catches what sampling misses.
+	// VmHWM, the kernel's own peak, catches what sampling misses (while
+	// the process lives; after it exits, the samples are what there is).
 	return float64(max(p.peakRSS, statusKiB(p.cmd.Process.Pid, "VmHWM:"))) / 1024
 }
 
 func (p *proc) stop() {
-	close(p.done)
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
+	p.stopped()
+}
+
+// stopped releases what watches a process that has exited.
+func (p *proc) stopped() {
+	close(p.done)
 	p.log.Close()
 }
 

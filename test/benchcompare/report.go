@@ -103,4 +103,3 @@ func targets(r Results) []string {
 	}
 	return out
 }
-

@@ -79,12 +79,20 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 	before := usedMemory(ctx, rdb)
 	logf("%d users: importing into Redis", users)
 	t0 := time.Now()
-	imp := exec.CommandContext(ctx, b.verdict, "import", doc, "--redis-url", "redis://"+raddr)
-	if out, err := imp.CombinedOutput(); err != nil {
+	// Its RSS is sampled from /proc: the rusage of a child forked from this
+	// (large) process would count pages it shared with the parent before exec.
+	ip, err := start("verdict import", filepath.Join(c.work, "import-"+tag+".log"), b.verdict, "import", doc, "--redis-url", "redis://"+raddr)
+	if err != nil {
+		return s, err
+	}
+	err = ip.cmd.Wait()
+	s.ImportSeconds = time.Since(t0).Seconds()
+	s.ImportPeakRSSMiB = ip.peakMiB()
+	ip.stopped()
+	if err != nil {
+		out, _ := os.ReadFile(ip.log.Name())
 		return s, fmt.Errorf("verdict import: %v\n%s", err, out)
 	}
-	s.ImportSeconds = time.Since(t0).Seconds()
-	s.ImportPeakRSSMiB = maxRSSMiB(imp)
 	s.RedisBytesPer = float64(usedMemory(ctx, rdb)-before) / float64(users)
 
 	first, err := firstRequest(mixFile[c.mixes[0]])
