@@ -13,8 +13,8 @@ import (
 // CacheConfig configures a Cache.
 type CacheConfig struct {
 	// MaxEntries bounds the cache (default 1000: ~7 KiB of AST each); past
-	// it the cache is cleared (cheap, and entries refill in one round trip
-	// each). The PDP's memory depends on it, not on the org's size. Bigger is
+	// it an arbitrary entry makes room (Go's map iteration starts at a random
+	// place: random eviction, O(1), no bookkeeping per hit). The PDP's memory depends on it, not on the org's size. Bigger is
 	// not better: every cached entry is live heap the garbage collector
 	// marks on every cycle, and at 5000 entries that marking cost more CPU
 	// than the hits saved (docs/benchmarks.md, "Scale"). Size it to the
@@ -97,7 +97,7 @@ func (c *Cache) Facts(ctx context.Context, s Scope) (ast.Value, error) {
 	c.mu.Lock()
 	if c.epoch[s.Org] == epoch { // not invalidated while we read
 		if len(c.entries) >= c.cfg.MaxEntries {
-			c.entries = map[Scope]entry{}
+			evictOne(c.entries)
 		}
 		c.entries[s] = entry{value: v, at: time.Now(), epoch: epoch}
 	}
@@ -131,3 +131,13 @@ func (c *Cache) Epoch(org string) uint64 {
 
 // MaxAge is how long an entry is trusted while the source answers.
 func (c *Cache) MaxAge() time.Duration { return c.cfg.MaxAge }
+
+// evictOne removes an arbitrary entry: Go starts every map iteration at a
+// random place, so this is random eviction, which for a working set of
+// sessions keeps most hot entries, unlike clearing the whole map.
+func evictOne[K comparable, V any](m map[K]V) {
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}

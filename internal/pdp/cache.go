@@ -65,7 +65,11 @@ func (c *decisionCache) get(key string, epoch uint64, rev string, maxAge time.Du
 func (c *decisionCache) put(key string, d engine.Decision, epoch uint64, rev string) {
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
-		c.entries = map[string]cachedDecision{}
+		// An arbitrary entry makes room (random eviction: see assemble.Cache).
+		for k := range c.entries {
+			delete(c.entries, k)
+			break
+		}
 	}
 	c.entries[key] = cachedDecision{d: d, epoch: epoch, rev: rev, at: time.Now()}
 	c.mu.Unlock()
