@@ -57,7 +57,14 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 8, "requests in flight (closed loop)")
 	flag.StringVar(&c.work, "work", ".bench", "working directory (generated data is kept and reused)")
 	flag.StringVar(&c.out, "out", "docs/bench-compare", "where results.json and the plot go")
+	replot := flag.String("replot", "", "only redraw the plot and the report from this results.json")
 	flag.Parse()
+	if *replot != "" {
+		if err := redraw(*replot); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	for _, u := range strings.Split(*users, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(u))
 		if err != nil || n < 100 {
@@ -69,6 +76,19 @@ func main() {
 	if err := run(context.Background(), c); err != nil {
 		fatalf("%v", err)
 	}
+}
+
+func redraw(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	report(os.Stdout, r)
+	return drawPlot(r, filepath.Join(filepath.Dir(path), "bench-compare.png"))
 }
 
 func fatalf(format string, a ...any) {

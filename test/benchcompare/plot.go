@@ -28,7 +28,7 @@ func drawPlot(r Results, path string) error {
 	tp.X.Label.Text = "end users in the org"
 	tp.Y.Label.Text = "decisions/s"
 	tp.X.Scale, tp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
-	tp.Legend.Top = true
+	tp.Legend.Left = true // the bottom left stays empty: throughput starts well above 0
 	for _, mix := range mixesOf(r.Sizes[0]) {
 		dash := []vg.Length{}
 		if mix == "uniform" {
@@ -56,7 +56,7 @@ func drawPlot(r Results, path string) error {
 	mp.Y.Label.Text = "MiB (log)"
 	mp.X.Scale, mp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 	mp.Y.Scale, mp.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
-	mp.Legend.Top = true
+	mp.Legend.Top, mp.Legend.Left = true, true
 	for _, srv := range []struct {
 		name string
 		c    color.Color
