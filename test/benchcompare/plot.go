@@ -23,6 +23,12 @@ func drawPlot(r Results, path string) error {
 	if len(r.Sizes) == 0 {
 		return nil
 	}
+	// One line per server, drawn the same on both panels.
+	lines := []struct {
+		name string
+		c    color.Color
+		get  func(Size) Server
+	}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}}
 	tp := plot.New()
 	tp.Title.Text = "Decisions per second"
 	tp.X.Label.Text = "end users in the org"
@@ -34,11 +40,7 @@ func drawPlot(r Results, path string) error {
 		if mix == "uniform" {
 			dash = []vg.Length{vg.Points(4), vg.Points(3)}
 		}
-		for _, srv := range []struct {
-			name string
-			c    color.Color
-			get  func(Size) Server
-		}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}} {
+		for _, srv := range lines {
 			pts := plotter.XYs{}
 			for _, s := range r.Sizes {
 				pts = append(pts, plotter.XY{X: float64(s.Users), Y: srv.get(s).Mix[mix].DecisionsPerSec})
@@ -57,11 +59,7 @@ func drawPlot(r Results, path string) error {
 	mp.X.Scale, mp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 	mp.Y.Scale, mp.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 	mp.Legend.Top, mp.Legend.Left = true, true
-	for _, srv := range []struct {
-		name string
-		c    color.Color
-		get  func(Size) Server
-	}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}} {
+	for _, srv := range lines {
 		pts := plotter.XYs{}
 		for _, s := range r.Sizes {
 			pts = append(pts, plotter.XY{X: float64(s.Users), Y: max(srv.get(s).PeakRSSMiB, 1)})

@@ -151,11 +151,13 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 		}
 		return bench.Load(ctx, cfg)
 	}
+	// Both servers, in the order they are loaded.
+	servers := []struct {
+		s        *Server
+		url, api string
+	}{{&s.OPA, opaURL, "opa"}, {&s.Verdict, verdictURL, "authzen"}}
 	for _, mix := range c.mixes {
-		for _, srv := range []struct {
-			s        *Server
-			url, api string
-		}{{&s.OPA, opaURL, "opa"}, {&s.Verdict, verdictURL, "authzen"}} {
+		for _, srv := range servers {
 			// A short warm-up, alike for both, then the measured closed loop.
 			if _, err := load(srv.url, srv.api, mix, warmPart, 0, c.concurrency, 1, 3*time.Second); err != nil {
 				return s, err
@@ -169,10 +171,7 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 		}
 		// The same open-loop load on both: half of what stock OPA sustains.
 		rate := s.OPA.Mix[mix].DecisionsPerSec / 2
-		for _, srv := range []struct {
-			s        *Server
-			url, api string
-		}{{&s.OPA, opaURL, "opa"}, {&s.Verdict, verdictURL, "authzen"}} {
+		for _, srv := range servers {
 			r, err := load(srv.url, srv.api, mix, latencyPart, rate, 64, 1, c.duration)
 			if err != nil {
 				return s, err
