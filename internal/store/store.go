@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -31,6 +32,9 @@ type Config struct {
 	// ChangeFeedLen caps the change feed stream per org (default 10000):
 	// readers that fall further behind drop their caches instead.
 	ChangeFeedLen int64
+	// ReadTimeout of one Redis reply (0: go-redis's 3 s, or the URL's
+	// read_timeout). Bulk commands (export of a million users) need more.
+	ReadTimeout time.Duration
 }
 
 // Validate checks the configuration and fills defaults.
@@ -67,9 +71,12 @@ func Open(cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, verr.Wrap(verr.InvalidInput, "redis_url", err, "%v", err)
 		}
+		if cfg.ReadTimeout > 0 {
+			opt.ReadTimeout = cfg.ReadTimeout
+		}
 		rdb = redis.NewClient(opt)
 	} else {
-		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.Addrs})
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.Addrs, ReadTimeout: cfg.ReadTimeout})
 	}
 	return &Store{cfg: cfg, rdb: rdb}, nil
 }

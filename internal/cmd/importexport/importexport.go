@@ -139,7 +139,9 @@ func Export(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: verdict export ORG --redis-url URL [--out FILE]")
 		return 2
 	}
-	st, err := store.Open(store.Config{URL: *url})
+	// An export reads whole hashes (a million users in one reply): give
+	// Redis more than the default 3 s to send them.
+	st, err := store.Open(store.Config{URL: *url, ReadTimeout: 2 * time.Minute})
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict export: %v\n", err)
 		return 2
