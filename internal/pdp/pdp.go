@@ -71,10 +71,6 @@ func ScopeOf(r *authzen.Request) assemble.Scope {
 // error is returned too for logs and metrics.
 func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
-	in, err := r.Value()
-	if err != nil {
-		return deny(err), err
-	}
 	var key, rev string
 	var epoch uint64
 	cacheable := s.decisions != nil && tok == nil
@@ -87,6 +83,12 @@ func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assembl
 				return d, nil
 			}
 		}
+	}
+	// The policy input is built only for a decision that is evaluated: a
+	// cached answer needs none (only requests that converted are cached).
+	in, err := r.Value()
+	if err != nil {
+		return deny(err), err
 	}
 	scope := ScopeOf(r)
 	scope.Token = tok

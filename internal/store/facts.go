@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -142,5 +141,3 @@ type unexpected struct{}
 func (unexpected) Error() string { return "unexpected reply from the facts script" }
 
 var errUnexpected = unexpected{}
-
-var _ = strings.HasPrefix

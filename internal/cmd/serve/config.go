@@ -41,8 +41,8 @@ type Config struct {
 	MemoryLimitMiB int `yaml:"memory_limit_mib"`
 	// DebugAddr, when set, serves Go's pprof profiles (/debug/pprof/) on a
 	// separate listener, never on the API port.
-	DebugAddr string `yaml:"debug_addr"`
-	PolicyDirs     []string      `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
+	DebugAddr  string   `yaml:"debug_addr"`
+	PolicyDirs []string `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
 	// BundleSigningKey signs the bundles served to edges (env VERDICT_BUNDLE_SIGNING_KEY).
 	BundleSigningKey string `yaml:"bundle_signing_key"`
 }
