@@ -97,7 +97,7 @@ func (c *Cache) Facts(ctx context.Context, s Scope) (ast.Value, error) {
 	c.mu.Lock()
 	if c.epoch[s.Org] == epoch { // not invalidated while we read
 		if len(c.entries) >= c.cfg.MaxEntries {
-			evictOne(c.entries)
+			EvictOne(c.entries)
 		}
 		c.entries[s] = entry{value: v, at: time.Now(), epoch: epoch}
 	}
@@ -132,10 +132,11 @@ func (c *Cache) Epoch(org string) uint64 {
 // MaxAge is how long an entry is trusted while the source answers.
 func (c *Cache) MaxAge() time.Duration { return c.cfg.MaxAge }
 
-// evictOne removes an arbitrary entry: Go starts every map iteration at a
+// EvictOne removes an arbitrary entry: Go starts every map iteration at a
 // random place, so this is random eviction, which for a working set of
-// sessions keeps most hot entries, unlike clearing the whole map.
-func evictOne[K comparable, V any](m map[K]V) {
+// sessions keeps most hot entries, unlike clearing the whole map. The
+// decision cache (internal/pdp) evicts with it too.
+func EvictOne[K comparable, V any](m map[K]V) {
 	for k := range m {
 		delete(m, k)
 		return

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/engine"
 )
@@ -65,11 +66,7 @@ func (c *decisionCache) get(key string, epoch uint64, rev string, maxAge time.Du
 func (c *decisionCache) put(key string, d engine.Decision, epoch uint64, rev string) {
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
-		// An arbitrary entry makes room (random eviction: see assemble.Cache).
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
+		assemble.EvictOne(c.entries)
 	}
 	c.entries[key] = cachedDecision{d: d, epoch: epoch, rev: rev, at: time.Now()}
 	c.mu.Unlock()

@@ -1,0 +1,32 @@
+package pdp
+
+import (
+	"strconv"
+	"time"
+	"testing"
+
+	"github.com/verdict-pdp/verdict/internal/engine"
+)
+
+// A full decision cache makes room for a new answer by evicting one entry,
+// not by dropping everything: it stays at its bound, with the newest answer
+// and almost all of the others.
+func TestDecisionCacheEvictsOne(t *testing.T) {
+	c := newDecisionCache(100)
+	for i := range 150 {
+		c.put(strconv.Itoa(i), engine.Decision{Decision: true}, 1, "r")
+	}
+	if n := len(c.entries); n != 100 {
+		t.Fatalf("%d entries, want the bound 100", n)
+	}
+	if _, ok := c.get("149", 1, "r", time.Minute); !ok {
+		t.Error("the newest answer was evicted")
+	}
+	// An answer of another epoch or revision is never served.
+	if _, ok := c.get("149", 2, "r", time.Minute); ok {
+		t.Error("an answer of an older epoch was served")
+	}
+	if _, ok := c.get("149", 1, "other", time.Minute); ok {
+		t.Error("an answer of another policy revision was served")
+	}
+}
