@@ -6,22 +6,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
 
 // dockerOrSkip returns a provider for the local Docker engine, or skips the
@@ -95,27 +94,8 @@ func ensureImage(ctx context.Context, cli client.APIClient, repo string, files m
 	if err := tw.Close(); err != nil {
 		return "", err
 	}
-	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true, Labels: map[string]string{"verdict.edgetest": "1"},
-	})
-	if err != nil {
-		return "", fmt.Errorf("build %s: %w", tag, err)
-	}
-	defer res.Body.Close()
-	// A failed build says so in its JSON stream, not in the HTTP status.
-	dec := json.NewDecoder(res.Body)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("build %s: %w", tag, err)
-		}
-		if msg.Error != "" {
-			return "", fmt.Errorf("build %s: %s", tag, msg.Error)
-		}
+	if err := redistest.BuildImage(ctx, cli, &buf, tag, map[string]string{"verdict.edgetest": "1"}); err != nil {
+		return "", err
 	}
 	pruneOlder(ctx, cli, repo, tag)
 	return tag, nil
@@ -173,52 +153,16 @@ func verdictImage(ctx context.Context, t *testing.T, cli client.APIClient) strin
 	return tag
 }
 
-// redisImage is a Redis image made the way internal/testutil/redistest
-// makes its own (the host's redis-server and the libraries ldd lists, on
-// scratch). redistest's image is reused when it exists (same recipe, same
-// tag); else an equivalent one is built here.
+// redisImage is internal/testutil/redistest's Redis image (the host's
+// redis-server and the libraries ldd lists, on scratch), built unless it exists.
 func redisImage(ctx context.Context, t *testing.T, cli client.APIClient) string {
 	t.Helper()
-	const dockerfile = `FROM scratch
-COPY rootfs/ /
-EXPOSE 6379
-ENTRYPOINT ["/usr/bin/redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no", "--bind", "0.0.0.0"]
-`
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not found (run scripts/ensure-redis.sh): the Redis image is built from it")
 	}
-	binary, err := os.ReadFile(bin)
+	tag, err := redistest.Image(ctx, cli)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(append(binary, dockerfile...))
-	tag := "verdict-test-redis:" + hex.EncodeToString(sum[:])[:16]
-	if _, err := cli.ImageInspect(ctx, tag); err == nil {
-		return tag
-	}
-	files := map[string]ctxFile{"Dockerfile": {body: []byte(dockerfile)}, "rootfs/usr/bin/redis-server": {body: binary}}
-	out, err := exec.Command("ldd", bin).Output()
-	if err != nil {
-		t.Fatalf("ldd %s: %v", bin, err)
-	}
-	for line := range strings.Lines(string(out)) {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[1] == "=>" {
-			f = f[2:]
-		}
-		if len(f) == 0 || !strings.HasPrefix(f[0], "/") {
-			continue
-		}
-		b, err := os.ReadFile(f[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["rootfs"+f[0]] = ctxFile{body: b}
-	}
-	built, err := ensureImage(ctx, cli, "verdict-edge-test-redis", files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return built
+	return tag
 }

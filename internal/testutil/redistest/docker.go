@@ -186,6 +186,48 @@ func runContainer(hostPort int) (testcontainers.Container, string, error) {
 	return ctr, host, nil
 }
 
+// Image returns the tag of the Redis test image (the host's redis-server and
+// the libraries ldd lists, on scratch), building it unless it exists: for
+// tests that run Redis containers of their own (test/edge, on a network).
+func Image(ctx context.Context, cli client.APIClient) (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redis-server not found (run scripts/ensure-redis.sh): the Redis image is built from it")
+	}
+	return ensureImage(ctx, cli, bin)
+}
+
+// BuildImage builds tag from a tar build context. A failed build says so in
+// its JSON stream, not in the HTTP status: the stream is read to the end, and
+// the image must exist afterwards. labels mark the image (for pruning).
+func BuildImage(ctx context.Context, cli client.APIClient, buildCtx io.Reader, tag string, labels map[string]string) error {
+	res, err := cli.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
+		Tags: []string{tag}, Remove: true, ForceRemove: true, Labels: labels,
+	})
+	if err != nil {
+		return fmt.Errorf("build %s: %w", tag, err)
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var msg struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("build %s: %w", tag, err)
+		}
+		if msg.Error != "" {
+			return fmt.Errorf("build %s: %s", tag, msg.Error)
+		}
+	}
+	if _, err := cli.ImageInspect(ctx, tag); err != nil {
+		return fmt.Errorf("build %s: %w", tag, err)
+	}
+	return nil
+}
+
 // ensureImage returns the image tag, building the image unless it exists.
 // Parallel test binaries may both build it; the result is the same.
 func ensureImage(ctx context.Context, cli client.APIClient, bin string) (string, error) {
@@ -202,33 +244,8 @@ func ensureImage(ctx context.Context, cli client.APIClient, bin string) (string,
 	if err != nil {
 		return "", fmt.Errorf("image context: %w", err)
 	}
-	res, err := cli.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
-		Tags:        []string{tag},
-		Remove:      true,
-		ForceRemove: true,
-		Labels:      map[string]string{"verdict.redistest": "1"}, // for pruning
-	})
-	if err != nil {
-		return "", fmt.Errorf("build %s: %w", tag, err)
-	}
-	defer res.Body.Close()
-	// The build reports failure in its JSON stream, not in the HTTP status.
-	dec := json.NewDecoder(res.Body)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("build %s: %w", tag, err)
-		}
-		if msg.Error != "" {
-			return "", fmt.Errorf("build %s: %s", tag, msg.Error)
-		}
-	}
-	if _, err := cli.ImageInspect(ctx, tag); err != nil {
-		return "", fmt.Errorf("build %s: %w", tag, err)
+	if err := BuildImage(ctx, cli, buildCtx, tag, map[string]string{"verdict.redistest": "1"}); err != nil {
+		return "", err
 	}
 	return tag, nil
 }
