@@ -134,26 +134,15 @@ func writeError(c *gin.Context, err error) {
 
 // decode reads and strictly decodes a body of at most 1 MiB into dst; a
 // "justification" member replaces the X-Justification header.
-func (c *call) decode(dst any) error {
-	b, err := readBody(c.Writer, c.Request, maxBody)
-	if err != nil {
-		return err
-	}
-	j, err := decodeStrict(b, dst)
-	if err != nil {
-		return err
-	}
-	if j != "" {
-		c.actor.Justification = j
-	}
-	return nil
-}
+func (c *call) decode(dst any) error { return c.decodeBody(dst, false) }
 
 // decodeOptional is decode for calls whose body may be empty (only a
 // justification to carry).
-func (c *call) decodeOptional(dst any) error {
+func (c *call) decodeOptional(dst any) error { return c.decodeBody(dst, true) }
+
+func (c *call) decodeBody(dst any, optional bool) error {
 	b, err := readBody(c.Writer, c.Request, maxBody)
-	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+	if err != nil || (optional && len(bytes.TrimSpace(b)) == 0) {
 		return err
 	}
 	j, err := decodeStrict(b, dst)

@@ -24,6 +24,28 @@ import (
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
+// watched runs txf under WATCH of the org's revision and key index: a
+// concurrent write to the org makes it retry against the new state, up to
+// adminRetries times. Errors come back as verr errors (Unavailable when Redis
+// failed, Conflict when the retries ran out).
+func (s *Store) watched(ctx context.Context, k keys, org string, txf func(*redis.Tx) error) error {
+	for range adminRetries {
+		err := s.rdb.Watch(ctx, txf, k.rev(), k.index())
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		if err != nil {
+			var ve *verr.Error
+			if errors.As(err, &ve) {
+				return ve
+			}
+			return unavailable(err)
+		}
+		return nil
+	}
+	return verr.New(verr.Conflict, "", "org %s is being written concurrently: retry", org)
+}
+
 // adminRetries bounds how often a write is retried after a concurrent write
 // of the same org; past that the caller gets a Conflict and may retry.
 const adminRetries = 10
@@ -95,21 +117,10 @@ func (s *Store) write(ctx context.Context, org string, a Actor, fn func(t *txn) 
 		})
 		return err
 	}
-	for range adminRetries {
-		err := s.rdb.Watch(ctx, txf, k.rev(), k.index())
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
-		if err != nil {
-			var ve *verr.Error
-			if errors.As(err, &ve) {
-				return 0, ve
-			}
-			return 0, unavailable(err)
-		}
-		return rev, nil
+	if err := s.watched(ctx, k, org, txf); err != nil {
+		return 0, err
 	}
-	return 0, verr.New(verr.Conflict, "", "org %s is being written concurrently: retry", org)
+	return rev, nil
 }
 
 // load reads the revision and the org settings; an org that was never

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -173,24 +172,11 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 		})
 		return err
 	}
-	// The revision and the index are watched: a concurrent write to the org
-	// makes this transaction retry against the new state.
-	for range 10 {
-		err := s.rdb.Watch(ctx, txf, k.rev(), k.index())
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
-		if err != nil {
-			var ve *verr.Error
-			if errors.As(err, &ve) {
-				return 0, ve
-			}
-			return 0, unavailable(err)
-		}
-		s.rdb.SAdd(ctx, s.orgsKey(), org)
-		return rev, nil
+	if err := s.watched(ctx, k, org, txf); err != nil {
+		return 0, err
 	}
-	return 0, verr.New(verr.Conflict, "", "org %s is being written concurrently: retry", org)
+	s.rdb.SAdd(ctx, s.orgsKey(), org)
+	return rev, nil
 }
 
 // checkBuildsUnchanged refuses a document that changes an existing build:
