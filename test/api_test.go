@@ -40,7 +40,7 @@ func TestBatchEvaluations(t *testing.T) {
 
 func testBatchEvaluations(t *testing.T, scheme string) {
 	base, _ := demoPDPOver(t, scheme)
-	var out struct{ Evaluations []decision }
+	var out struct{ Evaluations []answer }
 	body := map[string]any{
 		"subject":  map[string]any{"type": "user", "id": "u-tom"},
 		"action":   map[string]any{"name": "launch"},
@@ -79,7 +79,7 @@ func testBatchEvaluations(t *testing.T, scheme string) {
 	if len(out.Evaluations) != 1 {
 		t.Errorf("permit_on_first_permit stops at the first permit: %d answers", len(out.Evaluations))
 	}
-	var single decision
+	var single answer
 	if code := post(t, base+"/access/v1/evaluations", "", map[string]any{
 		"subject": body["subject"], "action": body["action"], "context": body["context"],
 		"resource":    map[string]any{"type": "ui_flow", "id": "review", "properties": map[string]any{"project": "mortgage"}},
@@ -253,7 +253,7 @@ func TestWriteReachesDecisions(t *testing.T) {
 	t.Logf("write-to-decision delay: %v", time.Since(start))
 }
 
-func tryAskFlow(base, user, flow string) (decision, bool) {
+func tryAskFlow(base, user, flow string) (answer, bool) {
 	b, _ := json.Marshal(map[string]any{
 		"subject": map[string]any{"type": "user", "id": user}, "action": map[string]any{"name": "launch"},
 		"resource": map[string]any{"type": "ui_flow", "id": flow, "properties": map[string]any{"project": "mortgage"}},
@@ -261,9 +261,9 @@ func tryAskFlow(base, user, flow string) (decision, bool) {
 	})
 	resp, err := httpc.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
 	if err != nil {
-		return decision{}, false
+		return answer{}, false
 	}
 	defer resp.Body.Close()
-	var d decision
+	var d answer
 	return d, json.NewDecoder(resp.Body).Decode(&d) == nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkFilter(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := svc.Filter(ctx, pdp.FilterRequest{Org: f.Org, User: f.User, Filter: f.Filter}); err != nil {
+		if _, err := svc.Filter(ctx, decision.FilterRequest{Org: f.Org, User: f.User, Filter: f.Filter}); err != nil {
 			b.Fatal(err)
 		}
 	}

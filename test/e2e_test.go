@@ -97,7 +97,7 @@ func TestCorporaOverHTTP(t *testing.T) {
 	}
 }
 
-type decision struct {
+type answer struct {
 	Decision bool           `json:"decision"`
 	Context  map[string]any `json:"context"`
 }
@@ -120,7 +120,7 @@ func TestCallersAndSubjectTokens(t *testing.T) {
 			"context":  map[string]any{"org": "demo", "environment": "prod"},
 		}
 	}
-	var d decision
+	var d answer
 	if code := post(t, url, "", req("u-tom", nil), nil); code != http.StatusUnauthorized {
 		t.Errorf("no caller token: %d, want 401", code)
 	}
@@ -173,8 +173,8 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	importCorpus(t, rs.URL(), demo)
 	pdp := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none"})
 	base := "http://" + pdp.Addr
-	ask := func(user string) decision {
-		var d decision
+	ask := func(user string) answer {
+		var d answer
 		post(t, base+"/access/v1/evaluation", "", map[string]any{
 			"subject": map[string]any{"type": "user", "id": user}, "action": map[string]any{"name": "access"},
 			"resource": map[string]any{"type": "solution", "id": "mortgage"}, "context": map[string]any{"org": "demo", "environment": "prod"},
@@ -253,10 +253,10 @@ func tryAsk(base, user string) (decision, bool) {
 	})
 	resp, err := httpc.Post(base+"/access/v1/evaluation", "application/json", bytes.NewReader(b))
 	if err != nil {
-		return decision{}, false
+		return answer{}, false
 	}
 	defer resp.Body.Close()
-	var d decision
+	var d answer
 	return d, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&d) == nil
 }
 

@@ -41,8 +41,8 @@ func testExtensionPolicies(t *testing.T, scheme string) {
 	copyDir(t, "../examples/extensions", dir)
 	pdp := startPDP(t, withScheme(t, scheme, serve.Config{RedisURL: rs.URL(), Auth: "none", DefaultOrg: "acme", PolicyDirs: []string{dir}}))
 	base := scheme + "://" + pdp.Addr
-	ask := func(user, action, doc string) decision {
-		var d decision
+	ask := func(user, action, doc string) answer {
+		var d answer
 		post(t, base+"/access/v1/evaluation", "", map[string]any{
 			"subject": map[string]any{"type": "user", "id": user}, "action": map[string]any{"name": action},
 			"resource": map[string]any{"type": "document", "id": doc},

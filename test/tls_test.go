@@ -126,7 +126,7 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d decision
+	var d answer
 	_ = json.NewDecoder(resp.Body).Decode(&d)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !d.Decision {

@@ -14,10 +14,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -49,26 +48,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Decider is what the API decides with: the central PDP (*pdp.Service, facts
-// from Redis) or an edge PDP (bundles).
-type Decider interface {
-	DefaultOrg() string
-	// Revision names the running policies (and data, on an edge).
-	Revision() string
-	Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error)
-	Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error)
-	Filter(ctx context.Context, f pdp.FilterRequest) (engine.Filter, error)
-	FilterSQL(ctx context.Context, f engine.Filter) (pdp.SQL, error)
-	SearchSubjects(ctx context.Context, r *authzen.Request, limit int, token string) ([]string, string, error)
-	SearchResources(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error)
-	SearchActions(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error)
-}
-
-var _ Decider = (*pdp.Service)(nil)
+var _ decision.Decider = (*pdp.Service)(nil)
 
 // Deps are what the API serves with.
 type Deps struct {
-	PDP Decider
+	PDP decision.Decider
 	// Verifier authenticates callers and subject tokens; nil turns caller
 	// sign-in off (dev mode and --auth=none only).
 	Verifier *authn.Verifier
@@ -181,7 +165,7 @@ func writeError(c *gin.Context, err error) {
 
 // DecisionLogger receives every decision.
 type DecisionLogger interface {
-	Log(ctx context.Context, path string, req *authzen.Request, d engine.Decision, revision string)
+	Log(ctx context.Context, path string, req *authzen.Request, d decision.Decision, revision string)
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

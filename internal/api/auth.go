@@ -2,9 +2,9 @@ package api
 
 import (
 	"github.com/gin-gonic/gin"
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -65,7 +65,7 @@ func checkOrg(c *gin.Context, org string) error {
 // stored ones. The token is removed from the request, so it is never logged
 // nor handed to the policies. An invalid token is an error, never a silent
 // fallback to the stored record.
-func (s *Server) subjectToken(c *gin.Context, r *authzen.Request, field string) (*assemble.Token, error) {
+func (s *Server) subjectToken(c *gin.Context, r *authzen.Request, field string) (*decision.Token, error) {
 	if r.Subject == nil || r.Subject.Properties == nil {
 		return nil, nil
 	}
@@ -93,7 +93,7 @@ func (s *Server) subjectToken(c *gin.Context, r *authzen.Request, field string) 
 	if r.Subject.Type == "" || r.Subject.Type == "anonymous" {
 		r.Subject.Type = "user"
 	}
-	return &assemble.Token{Subject: id.Subject, DesignerUser: id.DesignerUser, Attributes: id.Attributes}, nil
+	return &decision.Token{Subject: id.Subject, DesignerUser: id.DesignerUser, Attributes: id.Attributes}, nil
 }
 
 func codeOf(err error) verr.Code { return verr.CodeOf(err) }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -41,7 +41,7 @@ func (s *Server) dataAPI(c *gin.Context) {
 		if err != nil {
 			// OPA evaluates whatever input it gets; the policy would deny.
 			e := verr.As(err)
-			c.JSON(http.StatusOK, gin.H{"result": engine.Decision{Context: map[string]any{"reason": string(e.Code), "error": e}}})
+			c.JSON(http.StatusOK, gin.H{"result": decision.Decision{Context: map[string]any{"reason": string(e.Code), "error": e}}})
 			return
 		}
 		d, err := s.decide(c, req, "input.")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -36,14 +36,14 @@ func (s *Server) evaluation(c *gin.Context) {
 // decide checks tenancy and the subject token, then decides. Errors are
 // those of the request (401, 403); a failure while deciding is a deny whose
 // context says why (fail closed).
-func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (engine.Decision, error) {
+func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (decision.Decision, error) {
 	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 	if err := checkOrg(c, req.Org()); err != nil {
-		return engine.Decision{}, err
+		return decision.Decision{}, err
 	}
 	tok, err := s.subjectToken(c, req, path+"subject.properties.token")
 	if err != nil {
-		return engine.Decision{}, err
+		return decision.Decision{}, err
 	}
 	start := time.Now()
 	d, derr := s.PDP.Evaluate(c.Request.Context(), req, tok)
@@ -117,7 +117,7 @@ func (s *Server) evaluations(c *gin.Context) {
 		writeError(c, verr.New(verr.InvalidInput, "evaluations", "at most %d evaluations per request", s.cfg.MaxBatch))
 		return
 	}
-	var out []engine.Decision
+	var out []decision.Decision
 	if opts.Semantic == executeAll {
 		out, err = s.batchParallel(c, top, list)
 	} else {
@@ -132,8 +132,8 @@ func (s *Server) evaluations(c *gin.Context) {
 }
 
 // batchSequential decides items in order, stopping as the semantic says.
-func (s *Server) batchSequential(c *gin.Context, top map[string]any, list []any, semantic string) ([]engine.Decision, error) {
-	out := make([]engine.Decision, 0, len(list))
+func (s *Server) batchSequential(c *gin.Context, top map[string]any, list []any, semantic string) ([]decision.Decision, error) {
+	out := make([]decision.Decision, 0, len(list))
 	for i, item := range list {
 		d, err := s.batchDecision(c, top, item, i)
 		if err != nil {
@@ -150,8 +150,8 @@ func (s *Server) batchSequential(c *gin.Context, top map[string]any, list []any,
 // batchParallel decides every item (execute_all) on as many goroutines as
 // there are CPUs: items are independent, and a batch's latency is what its
 // caller waits for. Answers keep the items' order.
-func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) ([]engine.Decision, error) {
-	out := make([]engine.Decision, len(list))
+func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) ([]decision.Decision, error) {
+	out := make([]decision.Decision, len(list))
 	errs := make([]error, len(list))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -175,14 +175,14 @@ func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) (
 
 // batchDecision decides one item; an item's own error becomes its deny,
 // except the caller's lack of rights, which fails the whole batch.
-func (s *Server) batchDecision(c *gin.Context, top map[string]any, item any, i int) (engine.Decision, error) {
+func (s *Server) batchDecision(c *gin.Context, top map[string]any, item any, i int) (decision.Decision, error) {
 	d, err := s.batchItem(c, top, item, i)
 	if err != nil {
 		if verr.CodeOf(err) == verr.Forbidden || verr.CodeOf(err) == verr.Unauthenticated {
 			return d, err
 		}
 		e := verr.As(err)
-		d = engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
+		d = decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
 	}
 	return d, nil
 }
@@ -214,11 +214,11 @@ func parseBatchOptions(top map[string]any) (batchOptions, error) {
 // batchItem merges an item with the batch defaults and decides it: an item's
 // subject, action, resource and context override the top-level ones field by
 // field (an item entity missing type or id takes the top-level one).
-func (s *Server) batchItem(c *gin.Context, top map[string]any, item any, i int) (engine.Decision, error) {
+func (s *Server) batchItem(c *gin.Context, top map[string]any, item any, i int) (decision.Decision, error) {
 	path := "evaluations[" + itoa(i) + "]."
 	m, ok := item.(map[string]any)
 	if !ok {
-		return engine.Decision{}, verr.New(verr.InvalidInput, path[:len(path)-1], "must be an object")
+		return decision.Decision{}, verr.New(verr.InvalidInput, path[:len(path)-1], "must be an object")
 	}
 	merged := map[string]any{}
 	for _, k := range []string{"subject", "action", "resource", "context"} {
@@ -226,7 +226,7 @@ func (s *Server) batchItem(c *gin.Context, top map[string]any, item any, i int) 
 	}
 	req, err := authzen.FromValue(merged, path)
 	if err != nil {
-		return engine.Decision{}, err
+		return decision.Decision{}, err
 	}
 	return s.decide(c, req, path)
 }

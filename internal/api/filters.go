@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -41,7 +41,7 @@ func (s *Server) filter(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	fr := pdp.FilterRequest{Org: b.Org, User: b.User, Filter: c.Param("id")}
+	fr := decision.FilterRequest{Org: b.Org, User: b.User, Filter: c.Param("id")}
 	if b.Token != "" {
 		req := &authzen.Request{Subject: &authzen.Entity{Type: "user", ID: b.User, Properties: map[string]any{"token": b.Token}},
 			Context: map[string]any{"org": b.Org}}

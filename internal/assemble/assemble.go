@@ -15,25 +15,17 @@ import (
 	"context"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
 // Scope names what one decision may read.
 type Scope struct {
 	Org         string
-	Subject     string // user id; "" for anonymous
-	Project     string // "" when the request names no project
-	Environment string // "" when the request names none
-	Filter      string // business filter id, "" when none
-	Token       *Token // verified claims of the subject's own token, if any
-}
-
-// Token holds the claims of a subject's own verified OIDC token that stand in
-// for the stored record (rules 4 and 8). A claim the token lacks (nil) leaves
-// the stored value in force.
-type Token struct {
-	Subject      string
-	DesignerUser *bool
-	Attributes   map[string][]string
+	Subject     string          // user id; "" for anonymous
+	Project     string          // "" when the request names no project
+	Environment string          // "" when the request names none
+	Filter      string          // business filter id, "" when none
+	Token       *decision.Token // verified claims of the subject's own token, if any
 }
 
 // Source answers a Scope with the decision data for data.verdict_data.orgs:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -115,7 +116,7 @@ func (ix *Index) Subject(s Scope) ast.Value {
 }
 
 // TokenValue renders verified token claims.
-func TokenValue(t *Token) map[string]any {
+func TokenValue(t *decision.Token) map[string]any {
 	m := map[string]any{"subject": t.Subject}
 	if t.DesignerUser != nil {
 		m["designer_user"] = *t.DesignerUser

@@ -10,16 +10,16 @@ import (
 	"io"
 	"reflect"
 
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 )
 
 // Decider answers corpus cases.
 type Decider interface {
 	// Evaluate answers a raw AuthZEN evaluation request.
-	Evaluate(ctx context.Context, request json.RawMessage) (engine.Decision, error)
+	Evaluate(ctx context.Context, request json.RawMessage) (decision.Decision, error)
 	// Filter answers a business filter case.
-	Filter(ctx context.Context, f orgdoc.FilterRequest) (engine.Filter, error)
+	Filter(ctx context.Context, f orgdoc.FilterRequest) (decision.Filter, error)
 }
 
 // Failure is one case that did not answer as expected.
@@ -66,7 +66,7 @@ func Run(ctx context.Context, c *orgdoc.Corpus, d Decider) Result {
 }
 
 // matches: decision must equal; every key under expected.context must equal.
-func matches(exp orgdoc.Expected, got engine.Decision) bool {
+func matches(exp orgdoc.Expected, got decision.Decision) bool {
 	if exp.Decision != got.Decision {
 		return false
 	}
@@ -79,7 +79,7 @@ func matches(exp orgdoc.Expected, got engine.Decision) bool {
 }
 
 // filterMatches: every key of the expected answer must equal the answer's.
-func filterMatches(expected json.RawMessage, got engine.Filter) bool {
+func filterMatches(expected json.RawMessage, got decision.Filter) bool {
 	var exp map[string]any
 	if err := json.Unmarshal(expected, &exp); err != nil {
 		return false

@@ -6,6 +6,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
@@ -26,15 +27,15 @@ func NewLocal(e *engine.Engine, orgs []orgdoc.Org) (*Local, error) {
 }
 
 // Evaluate implements Decider. A request the parser refuses is an error.
-func (l *Local) Evaluate(ctx context.Context, raw json.RawMessage) (engine.Decision, error) {
+func (l *Local) Evaluate(ctx context.Context, raw json.RawMessage) (decision.Decision, error) {
 	r, err := authzen.ParseRequest(raw)
 	if err != nil {
-		return engine.Decision{}, err
+		return decision.Decision{}, err
 	}
 	return l.Service.Evaluate(ctx, r, nil)
 }
 
 // Filter implements Decider.
-func (l *Local) Filter(ctx context.Context, f orgdoc.FilterRequest) (engine.Filter, error) {
-	return l.Service.Filter(ctx, pdp.FilterRequest{Org: f.Org, User: f.User, Filter: f.Filter})
+func (l *Local) Filter(ctx context.Context, f orgdoc.FilterRequest) (decision.Filter, error) {
+	return l.Service.Filter(ctx, decision.FilterRequest{Org: f.Org, User: f.User, Filter: f.Filter})
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 )
 
@@ -29,16 +29,16 @@ func NewRemote(baseURL, token string) *Remote {
 }
 
 // Evaluate implements Decider with POST /access/v1/evaluation.
-func (r *Remote) Evaluate(ctx context.Context, raw json.RawMessage) (engine.Decision, error) {
-	var d engine.Decision
+func (r *Remote) Evaluate(ctx context.Context, raw json.RawMessage) (decision.Decision, error) {
+	var d decision.Decision
 	err := r.post(ctx, "/access/v1/evaluation", raw, &d)
 	return d, err
 }
 
 // Filter implements Decider with POST /v1/filters/{id}.
-func (r *Remote) Filter(ctx context.Context, f orgdoc.FilterRequest) (engine.Filter, error) {
+func (r *Remote) Filter(ctx context.Context, f orgdoc.FilterRequest) (decision.Filter, error) {
 	body, _ := json.Marshal(map[string]string{"org": f.Org, "user": f.User})
-	var out engine.Filter
+	var out decision.Filter
 	err := r.post(ctx, "/v1/filters/"+url.PathEscape(f.Filter), body, &out)
 	return out, err
 }

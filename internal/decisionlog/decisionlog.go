@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
 // Entry is one decision, in OPA's decision-log shape.
@@ -56,7 +56,7 @@ func New(w io.Writer, labels map[string]string) *Logger {
 
 // Log queues one decision. Tokens never reach it: the API removes subject
 // tokens before deciding, and any property named "token" is masked here too.
-func (l *Logger) Log(_ context.Context, path string, req *authzen.Request, d engine.Decision, revision string) {
+func (l *Logger) Log(_ context.Context, path string, req *authzen.Request, d decision.Decision, revision string) {
 	in := mask(requestMap(req))
 	e := Entry{DecisionID: newID(), Path: path, Input: in, Result: d, Timestamp: time.Now().UTC(),
 		Bundles: map[string]map[string]any{"verdict": {"revision": revision}}, Labels: l.labels}

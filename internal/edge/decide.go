@@ -10,16 +10,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/sdk"
 	"github.com/open-policy-agent/opa/v1/storage"
-	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/bundle"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
-var _ api.Decider = (*Edge)(nil)
+var _ decision.Decider = (*Edge)(nil)
 
 // DefaultOrg is the org of requests that name none.
 func (e *Edge) DefaultOrg() string { return e.cfg.DefaultOrg }
@@ -42,7 +41,7 @@ func (e *Edge) route(org string) (live, error) {
 // Evaluate decides one request at data.verdict.orgs[org].main.decision. It
 // fails closed like the central PDP: an error is a deny whose context says
 // why, and is returned too.
-func (e *Edge) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error) {
+func (e *Edge) Evaluate(ctx context.Context, r *authzen.Request, tok *decision.Token) (decision.Decision, error) {
 	r.WithDefaultOrg(e.cfg.DefaultOrg)
 	in, err := r.Value()
 	if err != nil {
@@ -55,7 +54,7 @@ func (e *Edge) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.T
 	if env := r.Environment(); l.Name != "" && env != "" && l.Env != bundle.AllEnvironments && env != l.Env {
 		// The bundle holds one environment: deciding another with no data
 		// for it would answer as if nothing were shared there.
-		return engine.Decision{Context: map[string]any{"reason": "environment_not_on_edge",
+		return decision.Decision{Context: map[string]any{"reason": "environment_not_on_edge",
 			"error": "this edge holds environment " + strconv.Quote(l.Env) + " of org " + strconv.Quote(l.Org) + " only"}}, nil
 	}
 	v, err := e.eval(ctx, "verdict/orgs/"+l.Org+"/main/decision", in, r.Org(), tok)
@@ -67,7 +66,7 @@ func (e *Edge) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.T
 		err := verr.New(verr.PolicyError, "", "decision is not an object: %T", v)
 		return deny(err), err
 	}
-	d := engine.Decision{}
+	d := decision.Decision{}
 	if d.Decision, ok = m["decision"].(bool); !ok {
 		err := verr.New(verr.PolicyError, "", "decision.decision is not a boolean")
 		return deny(err), err
@@ -80,7 +79,7 @@ func (e *Edge) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.T
 // resources"), at the org's own root. Decision data (verdict_data) is not
 // served: an edge holds whole orgs, and the data API must not hand a caller
 // every user of one.
-func (e *Edge) Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error) {
+func (e *Edge) Query(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) (any, bool, error) {
 	r.WithDefaultOrg(e.cfg.DefaultOrg)
 	in, err := r.Value()
 	if err != nil {
@@ -109,27 +108,27 @@ func (e *Edge) Query(ctx context.Context, path string, r *authzen.Request, tok *
 }
 
 // Filter answers a business filter at data.verdict.orgs[org].filters.result.
-func (e *Edge) Filter(ctx context.Context, f pdp.FilterRequest) (engine.Filter, error) {
+func (e *Edge) Filter(ctx context.Context, f decision.FilterRequest) (decision.Filter, error) {
 	if f.Org == "" {
 		f.Org = e.cfg.DefaultOrg
 	}
-	in, err := f.Input()
+	in, err := pdp.FilterInput(f)
 	if err != nil {
-		return engine.Filter{}, err
+		return decision.Filter{}, err
 	}
 	l, err := e.route(f.Org)
 	if err != nil {
-		return engine.Filter{}, err
+		return decision.Filter{}, err
 	}
 	v, err := e.eval(ctx, "verdict/orgs/"+l.Org+"/filters/result", in, f.Org, f.Token)
 	if err != nil {
-		return engine.Filter{}, err
+		return decision.Filter{}, err
 	}
 	if v == nil {
-		return engine.Filter{}, verr.New(verr.NotFound, "filter", "no such business filter")
+		return decision.Filter{}, verr.New(verr.NotFound, "filter", "no such business filter")
 	}
 	m, _ := v.(map[string]any)
-	out := engine.Filter{Values: []string{}}
+	out := decision.Filter{Values: []string{}}
 	out.Field, _ = m["field"].(string)
 	out.Operator, _ = m["operator"].(string)
 	vals, _ := m["values"].([]any)
@@ -143,21 +142,21 @@ func (e *Edge) Filter(ctx context.Context, f pdp.FilterRequest) (engine.Filter, 
 
 // FilterSQL translates a condition to SQL; the translation reads no facts,
 // so a zero pdp.Service does it exactly as the central PDP does.
-func (e *Edge) FilterSQL(ctx context.Context, f engine.Filter) (pdp.SQL, error) {
+func (e *Edge) FilterSQL(ctx context.Context, f decision.Filter) (decision.SQL, error) {
 	return (&pdp.Service{}).FilterSQL(ctx, f)
 }
 
 // SearchResources answers the ids of r's resource type the subject may act on.
-func (e *Edge) SearchResources(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (e *Edge) SearchResources(ctx context.Context, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return e.searchList(ctx, "verdict/search/resources", r, tok)
 }
 
 // SearchActions answers the actions the subject may take on r's resource.
-func (e *Edge) SearchActions(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (e *Edge) SearchActions(ctx context.Context, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return e.searchList(ctx, "verdict/search/actions", r, tok)
 }
 
-func (e *Edge) searchList(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (e *Edge) searchList(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return pdp.QueryList(ctx, e, path, r, tok)
 }
 
@@ -242,7 +241,7 @@ func (e *Edge) userIDs(ctx context.Context, org string) ([]string, error) {
 // (data.verdict_data.orgs[org].verified_token) for this evaluation only: a
 // `with` on a one-off query over OPA's own compiler and store does that
 // without writing to the store.
-func (e *Edge) eval(ctx context.Context, path string, in ast.Value, org string, tok *assemble.Token) (any, error) {
+func (e *Edge) eval(ctx context.Context, path string, in ast.Value, org string, tok *decision.Token) (any, error) {
 	if tok == nil {
 		res, err := e.opa.Decision(ctx, sdk.DecisionOptions{Path: path, Input: in})
 		if sdk.IsUndefinedErr(err) {
@@ -279,7 +278,7 @@ func (e *Edge) eval(ctx context.Context, path string, in ast.Value, org string, 
 	return rs[0].Expressions[0].Value, nil
 }
 
-func deny(err error) engine.Decision {
+func deny(err error) decision.Decision {
 	e := verr.As(err)
-	return engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
+	return decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
 }

@@ -1,4 +1,4 @@
-// Package edge is an edge PDP: the central PDP's decision API (api.Decider)
+// Package edge is an edge PDP: the central PDP's decision API (decision.Decider)
 // answered from signed OPA bundles (package bundle) with no Redis and no
 // admin API. docs/bundles.md is the operator's view.
 //

@@ -22,6 +22,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/resolver"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -153,53 +154,40 @@ func compile(ctx context.Context, modules map[string]string, data map[string]any
 	return c, nil
 }
 
-// Decision is the answer to one AuthZEN request.
-type Decision struct {
-	Decision bool           `json:"decision"`
-	Context  map[string]any `json:"context,omitempty"`
-}
-
 // Decide evaluates one request (an AuthZEN request as AST) with its facts (the
 // value bound to data.verdict_data.orgs). An evaluation error is returned as a
 // PolicyError; callers deny on any error.
-func (e *Engine) Decide(ctx context.Context, request, facts ast.Value) (Decision, error) {
+func (e *Engine) Decide(ctx context.Context, request, facts ast.Value) (decision.Decision, error) {
 	v, err := e.eval(ctx, e.cur.Load().decision, request, facts)
 	if err != nil {
-		return Decision{}, err
+		return decision.Decision{}, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Decision{}, verr.New(verr.PolicyError, "", "decision is not an object: %T", v)
+		return decision.Decision{}, verr.New(verr.PolicyError, "", "decision is not an object: %T", v)
 	}
-	d := Decision{}
+	d := decision.Decision{}
 	d.Decision, ok = m["decision"].(bool)
 	if !ok {
-		return Decision{}, verr.New(verr.PolicyError, "", "decision.decision is not a boolean")
+		return decision.Decision{}, verr.New(verr.PolicyError, "", "decision.decision is not a boolean")
 	}
 	d.Context, _ = m["context"].(map[string]any)
 	return d, nil
 }
 
-// Filter is a business filter condition (DESIGN.md rule 8).
-type Filter struct {
-	Field    string   `json:"field"`
-	Operator string   `json:"operator"`
-	Values   []string `json:"values"`
-}
-
 // Filter evaluates a business filter for the subject of request (whose
 // resource is {type: business_filter, id: <filter id>}). An unknown filter is
 // NotFound.
-func (e *Engine) Filter(ctx context.Context, request, facts ast.Value) (Filter, error) {
+func (e *Engine) Filter(ctx context.Context, request, facts ast.Value) (decision.Filter, error) {
 	v, err := e.eval(ctx, e.cur.Load().filter, request, facts)
 	if err != nil {
-		return Filter{}, err
+		return decision.Filter{}, err
 	}
 	if v == nil {
-		return Filter{}, verr.New(verr.NotFound, "filter", "no such business filter")
+		return decision.Filter{}, verr.New(verr.NotFound, "filter", "no such business filter")
 	}
 	m, _ := v.(map[string]any)
-	f := Filter{Values: []string{}}
+	f := decision.Filter{Values: []string{}}
 	f.Field, _ = m["field"].(string)
 	f.Operator, _ = m["operator"].(string)
 	vals, _ := m["values"].([]any)

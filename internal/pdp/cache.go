@@ -8,7 +8,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
 // Versioned is a facts source that can tell when an org's facts changed: its
@@ -32,7 +32,7 @@ type decisionCache struct {
 }
 
 type cachedDecision struct {
-	d     engine.Decision
+	d     decision.Decision
 	epoch uint64
 	rev   string
 	at    time.Time
@@ -52,18 +52,18 @@ func decisionKey(r *authzen.Request) (string, bool) {
 	return r.Org() + "\x00" + string(b), true
 }
 
-func (c *decisionCache) get(key string, epoch uint64, rev string, maxAge time.Duration) (engine.Decision, bool) {
+func (c *decisionCache) get(key string, epoch uint64, rev string, maxAge time.Duration) (decision.Decision, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
 	if !ok || e.epoch != epoch || e.rev != rev || time.Since(e.at) > maxAge {
-		return engine.Decision{}, false
+		return decision.Decision{}, false
 	}
 	c.hits.Add(1)
 	return e.d, true
 }
 
-func (c *decisionCache) put(key string, d engine.Decision, epoch uint64, rev string) {
+func (c *decisionCache) put(key string, d decision.Decision, epoch uint64, rev string) {
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
 		assemble.EvictOne(c.entries)

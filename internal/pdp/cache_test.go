@@ -2,10 +2,10 @@ package pdp
 
 import (
 	"strconv"
-	"time"
 	"testing"
+	"time"
 
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
 // A full decision cache makes room for a new answer by evicting one entry,
@@ -14,7 +14,7 @@ import (
 func TestDecisionCacheEvictsOne(t *testing.T) {
 	c := newDecisionCache(100)
 	for i := range 150 {
-		c.put(strconv.Itoa(i), engine.Decision{Decision: true}, 1, "r")
+		c.put(strconv.Itoa(i), decision.Decision{Decision: true}, 1, "r")
 	}
 	if n := len(c.entries); n != 100 {
 		t.Fatalf("%d entries, want the bound 100", n)

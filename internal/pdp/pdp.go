@@ -12,6 +12,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -69,7 +70,7 @@ func ScopeOf(r *authzen.Request) assemble.Scope {
 // of the subject's own token. It fails closed: when the facts cannot be read
 // or the policies fail, the answer is a deny whose context says why, and the
 // error is returned too for logs and metrics.
-func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *assemble.Token) (engine.Decision, error) {
+func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *decision.Token) (decision.Decision, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
 	var key, rev string
 	var epoch uint64
@@ -116,7 +117,7 @@ func (s *Service) DecisionCacheHits() uint64 {
 
 // Query evaluates a data path (OPA's data API) for a request, with the facts
 // its org, subject, project and environment name.
-func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error) {
+func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) (any, bool, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
 	in, err := r.Value()
 	if err != nil {
@@ -134,18 +135,11 @@ func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, to
 	return s.engine.Query(ctx, path, in, facts)
 }
 
-// FilterRequest names a business filter and the user it is computed for.
-type FilterRequest struct {
-	Org    string
-	User   string
-	Filter string
-	Token  *assemble.Token
-}
-
-// Input renders a filter request as the policies' input: an AuthZEN-shaped
-// request whose resource is {type: business_filter, id: <filter>} (the same
-// shape stock OPA is asked with at data.verdict.filters.result).
-func (f FilterRequest) Input() (ast.Value, error) {
+// FilterInput renders a filter request as the policies' input: an
+// AuthZEN-shaped request whose resource is {type: business_filter, id:
+// <filter>} (the same shape stock OPA is asked with at
+// data.verdict.filters.result).
+func FilterInput(f decision.FilterRequest) (ast.Value, error) {
 	if f.Filter == "" {
 		return nil, verr.New(verr.InvalidInput, "filter", "required")
 	}
@@ -162,22 +156,22 @@ func (f FilterRequest) Input() (ast.Value, error) {
 }
 
 // Filter answers a business filter condition for a user.
-func (s *Service) Filter(ctx context.Context, f FilterRequest) (engine.Filter, error) {
+func (s *Service) Filter(ctx context.Context, f decision.FilterRequest) (decision.Filter, error) {
 	if f.Org == "" {
 		f.Org = s.cfg.DefaultOrg
 	}
-	in, err := f.Input()
+	in, err := FilterInput(f)
 	if err != nil {
-		return engine.Filter{}, err
+		return decision.Filter{}, err
 	}
 	facts, err := s.source.Facts(ctx, assemble.Scope{Org: f.Org, Subject: f.User, Filter: f.Filter, Token: f.Token})
 	if err != nil {
-		return engine.Filter{}, err
+		return decision.Filter{}, err
 	}
 	return s.engine.Filter(ctx, in, facts)
 }
 
-func deny(err error) engine.Decision {
+func deny(err error) decision.Decision {
 	e := verr.As(err)
-	return engine.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
+	return decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
 }

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -93,27 +93,27 @@ func parseSearchToken(t string) (string, int, error) {
 // SearchResources answers the ids of r's resource type that the subject may
 // act on (r.Resource.ID is ignored), computed by the policies from the
 // subject's facts.
-func (s *Service) SearchResources(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (s *Service) SearchResources(ctx context.Context, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return s.searchList(ctx, "verdict/search/resources", r, tok)
 }
 
 // SearchActions answers the actions the subject may take on r's resource.
-func (s *Service) SearchActions(ctx context.Context, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (s *Service) SearchActions(ctx context.Context, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return s.searchList(ctx, "verdict/search/actions", r, tok)
 }
 
-func (s *Service) searchList(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func (s *Service) searchList(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	return QueryList(ctx, s, path, r, tok)
 }
 
 // Querier evaluates a data path for a request (the central PDP, an edge).
 type Querier interface {
-	Query(ctx context.Context, path string, r *authzen.Request, tok *assemble.Token) (any, bool, error)
+	Query(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) (any, bool, error)
 }
 
 // QueryList evaluates a path whose value is a list of strings (the search
 // rules); undefined is an empty list.
-func QueryList(ctx context.Context, q Querier, path string, r *authzen.Request, tok *assemble.Token) ([]string, error) {
+func QueryList(ctx context.Context, q Querier, path string, r *authzen.Request, tok *decision.Token) ([]string, error) {
 	v, found, err := q.Query(ctx, path, r, tok)
 	if err != nil || !found {
 		return []string{}, err

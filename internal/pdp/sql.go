@@ -8,33 +8,27 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/rego/compile"
-	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/verr"
 	"github.com/verdict-pdp/verdict/policies"
 )
-
-// SQL is a business filter's condition as a SQL WHERE clause.
-type SQL struct {
-	Dialect string `json:"dialect"`
-	Where   string `json:"where"`
-}
 
 var sqlPrepared sync.Map // table -> *compile.Prepared
 
 // FilterSQL translates a filter condition to SQL with OPA's compile support
 // (partial evaluation of verdict.filters.sql with the row unknown), never by
 // string concatenation: values are quoted by the translator.
-func (s *Service) FilterSQL(ctx context.Context, f engine.Filter) (SQL, error) {
+func (s *Service) FilterSQL(ctx context.Context, f decision.Filter) (decision.SQL, error) {
 	table, column := "", f.Field
 	if i := strings.LastIndex(f.Field, "."); i >= 0 {
 		table, column = f.Field[:i], f.Field[i+1:]
 	}
 	if table == "" || column == "" {
-		return SQL{}, verr.New(verr.Invalid, "field", "a filter field must be <table>.<column> to translate to SQL, not %q", f.Field)
+		return decision.SQL{}, verr.New(verr.Invalid, "field", "a filter field must be <table>.<column> to translate to SQL, not %q", f.Field)
 	}
 	prep, err := prepareSQL(ctx, table)
 	if err != nil {
-		return SQL{}, err
+		return decision.SQL{}, err
 	}
 	vals := make([]any, len(f.Values))
 	for i, v := range f.Values {
@@ -43,14 +37,14 @@ func (s *Service) FilterSQL(ctx context.Context, f engine.Filter) (SQL, error) {
 	in := map[string]any{"table": table, "column": column, "values": vals}
 	fs, err := prep.Compile(ctx, rego.EvalInput(in))
 	if err != nil {
-		return SQL{}, verr.Wrap(verr.PolicyError, "", err, "translating filter to SQL: %v", err)
+		return decision.SQL{}, verr.Wrap(verr.PolicyError, "", err, "translating filter to SQL: %v", err)
 	}
 	where, _ := fs.One().Query.(string)
 	if where == "" {
 		// Partial evaluation proved that no row matches (no values).
 		where = "WHERE FALSE"
 	}
-	return SQL{Dialect: "postgresql", Where: where}, nil
+	return decision.SQL{Dialect: "postgresql", Where: where}, nil
 }
 
 func prepareSQL(ctx context.Context, table string) (*compile.Prepared, error) {

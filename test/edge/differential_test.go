@@ -194,7 +194,7 @@ func orgOf(raw json.RawMessage) string {
 }
 
 // decisionJSON is a decision object in canonical JSON. The one liberty taken:
-// the PDPs' JSON leaves out an empty context (engine.Decision's omitempty)
+// the PDPs' JSON leaves out an empty context (decision.Decision's omitempty)
 // where OPA writes "context": {}; both mean the same and compare equal.
 func decisionJSON(t testing.TB, raw []byte) string {
 	t.Helper()
