@@ -246,7 +246,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 
 // tryAsk asks whether user may access mortgage in prod, without failing the
 // test (it runs in a load goroutine).
-func tryAsk(base, user string) (decision, bool) {
+func tryAsk(base, user string) (answer, bool) {
 	b, _ := json.Marshal(map[string]any{
 		"subject": map[string]any{"type": "user", "id": user}, "action": map[string]any{"name": "access"},
 		"resource": map[string]any{"type": "solution", "id": "mortgage"}, "context": map[string]any{"org": "demo", "environment": "prod"},
