@@ -21,18 +21,18 @@ type DesignerGroupRecord struct {
 
 // ListDesignerGroups pages through an org's designer groups.
 func (s *Store) ListDesignerGroups(ctx context.Context, org, cursor string, limit int) (Page[DesignerGroupRecord], error) {
-	return listRecords[DesignerGroupRecord](ctx, s, org, s.keys(org).dgroups(), cursor, limit)
+	return listRecords[DesignerGroupRecord](ctx, s, org, s.keys(org).DGroups(), cursor, limit)
 }
 
 // GetDesignerGroup reads one designer group.
 func (s *Store) GetDesignerGroup(ctx context.Context, org, name string) (DesignerGroupRecord, error) {
-	return getRecord[DesignerGroupRecord](ctx, s, org, s.keys(org).dgroups(), name, "designer_group", "designer group")
+	return getRecord[DesignerGroupRecord](ctx, s, org, s.keys(org).DGroups(), name, "designer_group", "designer group")
 }
 
 // ListDesignerMembers pages through a designer group's members.
 func (s *Store) ListDesignerMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
 	k := s.keys(org)
-	return s.listZset(ctx, org, k.dgroups(), group, k.dmembers(group), "designer_group", cursor, limit)
+	return s.listZset(ctx, org, k.DGroups(), group, k.DMembers(group), "designer_group", cursor, limit)
 }
 
 // CreateDesignerGroup creates a designer group, with its first members.
@@ -49,23 +49,23 @@ func (s *Store) CreateDesignerGroup(ctx context.Context, org, name string, membe
 			return g, 0, membersField(err)
 		}
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.dgroups(), name); err != nil || ok {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.DGroups(), name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "designer group %q exists", name))
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.hset(t.k.dgroups(), name, withSeq(g, seq))
+		t.HSet(t.k.DGroups(), name, WithSeq(g, seq))
 		added := []string{}
 		if len(members) > 0 {
-			if added, err = t.addMembers(t.k.dmembers(name), t.k.dgroupsOf(), name, members); err != nil {
+			if added, err = t.addMembers(t.k.DMembers(name), t.k.DGroupsOf(), name, members); err != nil {
 				return nil, membersField(err)
 			}
 		}
-		return &outcome{action: "designer_group.created", target: "designer_group/" + name,
-			after: map[string]any{"name": name, "members": added}, change: Change{Users: added}}, nil
+		return &Outcome{Action: "designer_group.created", Target: "designer_group/" + name,
+			After: map[string]any{"name": name, "members": added}, Change: Change{Users: added}}, nil
 	})
 	return g, rev, err
 }
@@ -84,34 +84,34 @@ func membersField(err error) error {
 // DeleteDesignerGroup deletes a designer group, its memberships and its
 // designer role assignments.
 func (s *Store) DeleteDesignerGroup(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var g DesignerGroupRecord
-		if _, err := t.getJSON(t.k.dgroups(), name, &g, "designer_group", "designer group"); err != nil {
+		if _, err := t.GetRecord(t.k.DGroups(), name, &g, "designer_group", "designer group"); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, g, true); err != nil {
 			return nil, err
 		}
-		members, err := t.tx.ZRange(t.ctx, t.k.dmembers(name), 0, -1).Result()
+		members, err := t.ZRange(t.k.DMembers(name))
 		if err != nil {
 			return nil, err
 		}
 		for _, uid := range members {
-			gs, err := t.stringList(t.k.dgroupsOf(), uid)
+			gs, err := t.StringList(t.k.DGroupsOf(), uid)
 			if err != nil {
 				return nil, err
 			}
-			t.setStringList(t.k.dgroupsOf(), uid, without(gs, name))
+			t.SetStringList(t.k.DGroupsOf(), uid, without(gs, name))
 		}
-		t.del(t.k.dmembers(name))
-		t.hdel(t.k.dgroups(), name)
-		removed, err := t.dropDesignerRoles(func(sk string, _ seqAssignment) bool { return sk == "g:"+name })
+		t.Del(t.k.DMembers(name))
+		t.HDel(t.k.DGroups(), name)
+		removed, err := t.dropDesignerRoles(func(sk string, _ SeqAssignment) bool { return sk == "g:"+name })
 		if err != nil {
 			return nil, err
 		}
-		return &outcome{action: "designer_group.deleted", target: "designer_group/" + name, before: g,
-			after:  map[string]any{"members_removed": len(members), "designer_roles_removed": removed},
-			change: Change{Users: members}}, nil
+		return &Outcome{Action: "designer_group.deleted", Target: "designer_group/" + name, Before: g,
+			After:  map[string]any{"members_removed": len(members), "designer_roles_removed": removed},
+			Change: Change{Users: members}}, nil
 	})
 }
 
@@ -120,29 +120,29 @@ func (s *Store) AddDesignerMembers(ctx context.Context, org, group string, users
 	if err := checkMemberList(users); err != nil {
 		return 0, err
 	}
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.dgroups(), group); err != nil || !ok {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.DGroups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "designer_group", "no designer group %q", group))
 		}
-		added, err := t.addMembers(t.k.dmembers(group), t.k.dgroupsOf(), group, users)
+		added, err := t.addMembers(t.k.DMembers(group), t.k.DGroupsOf(), group, users)
 		if err != nil {
 			return nil, err
 		}
-		return &outcome{action: "designer_group.members_added", target: "designer_group/" + group,
-			after: map[string]any{"added": added}, change: Change{Users: added}}, nil
+		return &Outcome{Action: "designer_group.members_added", Target: "designer_group/" + group,
+			After: map[string]any{"added": added}, Change: Change{Users: added}}, nil
 	})
 }
 
 // RemoveDesignerMember removes one user from a designer group.
 func (s *Store) RemoveDesignerMember(ctx context.Context, org, group, user string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.dgroups(), group); err != nil || !ok {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.DGroups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "designer_group", "no designer group %q", group))
 		}
-		if err := t.removeMember(t.k.dmembers(group), t.k.dgroupsOf(), group, user); err != nil {
+		if err := t.removeMember(t.k.DMembers(group), t.k.DGroupsOf(), group, user); err != nil {
 			return nil, err
 		}
-		return &outcome{action: "designer_group.member_removed", target: "designer_group/" + group + "/members/" + user,
-			change: Change{Users: []string{user}}}, nil
+		return &Outcome{Action: "designer_group.member_removed", Target: "designer_group/" + group + "/members/" + user,
+			Change: Change{Users: []string{user}}}, nil
 	})
 }

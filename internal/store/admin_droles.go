@@ -30,12 +30,12 @@ type DesignerAssignment struct {
 func assignments(h map[string]string) ([]DesignerAssignment, error) {
 	var out []DesignerAssignment
 	for sk, raw := range h {
-		var as []seqAssignment
-		if err := jsonUnmarshal(raw, &as); err != nil {
+		var as []SeqAssignment
+		if err := Decode(raw, &as); err != nil {
 			return nil, err
 		}
 		for _, a := range as {
-			out = append(out, DesignerAssignment{ID: a.Seq, Subject: parseSubjectKey(sk), Role: a.Role, Scope: a.Scope})
+			out = append(out, DesignerAssignment{ID: a.Seq, Subject: ParseSubjectKey(sk), Role: a.Role, Scope: a.Scope})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -54,7 +54,7 @@ func (s *Store) ListDesignerRoles(ctx context.Context, org, project, cursor stri
 			return Page[DesignerAssignment]{}, err
 		}
 	}
-	h, err := s.readHash(ctx, org, s.keys(org).droles())
+	h, err := s.ReadHash(ctx, org, s.keys(org).DRoles())
 	if err != nil {
 		return Page[DesignerAssignment]{}, err
 	}
@@ -80,7 +80,7 @@ func (s *Store) ListDesignerRoles(ctx context.Context, org, project, cursor stri
 // scoped to that project, else it must not be project-scoped (each is
 // reached, and authorized, through its own route).
 func (s *Store) GetDesignerRole(ctx context.Context, org, project string, id int64) (DesignerAssignment, error) {
-	h, err := s.readHash(ctx, org, s.keys(org).droles())
+	h, err := s.ReadHash(ctx, org, s.keys(org).DRoles())
 	if err != nil {
 		return DesignerAssignment{}, err
 	}
@@ -104,11 +104,11 @@ func findAssignment(all []DesignerAssignment, project string, id int64) (Designe
 // a scope, with orgdoc's rules.
 func (s *Store) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.DesignerRole, a Actor) (DesignerAssignment, int64, error) {
 	var da DesignerAssignment
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		if err := t.checkDesignerRole(dr); err != nil {
 			return nil, err
 		}
-		h, err := t.hgetall(t.k.droles())
+		h, err := t.HGetAll(t.k.DRoles())
 		if err != nil {
 			return nil, err
 		}
@@ -125,26 +125,26 @@ func (s *Store) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.De
 					dr.Scope.Project, x.ID, dr.Scope.Project)
 			}
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		sk := subjectKey(dr.Subject)
-		t.appendAssignment(h, sk, seqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
+		sk := SubjectKey(dr.Subject)
+		t.appendAssignment(h, sk, SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
-		return &outcome{action: "designer_role.assigned", target: "designer_role/" + itoa(seq), after: da, change: designerChange(dr.Subject, dr.Scope)}, nil
+		return &Outcome{Action: "designer_role.assigned", Target: "designer_role/" + itoa(seq), After: da, Change: designerChange(dr.Subject, dr.Scope)}, nil
 	})
 	return da, rev, err
 }
 
-func (t *txn) appendAssignment(h map[string]string, sk string, sa seqAssignment) {
-	var as []seqAssignment
+func (t *txn) appendAssignment(h map[string]string, sk string, sa SeqAssignment) {
+	var as []SeqAssignment
 	if raw, ok := h[sk]; ok {
-		_ = jsonUnmarshal(raw, &as)
+		_ = Decode(raw, &as)
 	}
 	as = append(as, sa)
-	h[sk] = mustJSON(as)
-	t.hset(t.k.droles(), sk, h[sk])
+	h[sk] = MustJSON(as)
+	t.HSet(t.k.DRoles(), sk, h[sk])
 }
 
 func designerChange(s orgdoc.Subject, sc orgdoc.Scope) Change {
@@ -169,7 +169,7 @@ func (t *txn) checkDesignerRole(dr orgdoc.DesignerRole) error {
 	case (s.User == "") == (s.Group == ""):
 		return verr.New(verr.Invalid, "subject", "subject must name exactly one of user, group")
 	case s.User != "":
-		if ok, err := t.hexists(t.k.users(), s.User); err != nil || !ok {
+		if ok, err := t.HExists(t.k.Users(), s.User); err != nil || !ok {
 			return firstErr(err, verr.New(verr.Invalid, "subject.user", "unknown user %q", s.User))
 		}
 	case strings.HasPrefix(s.Group, orgdoc.SystemGroupPrefix):
@@ -178,7 +178,7 @@ func (t *txn) checkDesignerRole(dr orgdoc.DesignerRole) error {
 			return verr.New(verr.Invalid, "subject.group", "system group %q names unknown workspace %q", s.Group, ws)
 		}
 	default:
-		if ok, err := t.hexists(t.k.dgroups(), s.Group); err != nil || !ok {
+		if ok, err := t.HExists(t.k.DGroups(), s.Group); err != nil || !ok {
 			return firstErr(err, verr.New(verr.Invalid, "subject.group", "unknown designer group %q", s.Group))
 		}
 	}
@@ -206,14 +206,14 @@ func (t *txn) checkDesignerRole(dr orgdoc.DesignerRole) error {
 }
 
 func (t *txn) hasWorkspace(ws string) bool {
-	return slices.ContainsFunc(t.settings.Workspaces, func(w orgdoc.Workspace) bool { return w.ID == ws })
+	return slices.ContainsFunc(t.Settings().Workspaces, func(w orgdoc.Workspace) bool { return w.ID == ws })
 }
 
 // UnassignDesignerRole removes one assignment (see GetDesignerRole for
 // project).
 func (s *Store) UnassignDesignerRole(ctx context.Context, org, project string, id int64, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		h, err := t.hgetall(t.k.droles())
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		h, err := t.HGetAll(t.k.DRoles())
 		if err != nil {
 			return nil, err
 		}
@@ -228,10 +228,10 @@ func (s *Store) UnassignDesignerRole(ctx context.Context, org, project string, i
 		if err := checkIfMatch(ifMatch, da, true); err != nil {
 			return nil, err
 		}
-		if _, err := t.dropDesignerRoles(func(_ string, sa seqAssignment) bool { return sa.Seq == id }); err != nil {
+		if _, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool { return sa.Seq == id }); err != nil {
 			return nil, err
 		}
-		return &outcome{action: "designer_role.unassigned", target: "designer_role/" + itoa(id), before: da, change: designerChange(da.Subject, da.Scope)}, nil
+		return &Outcome{Action: "designer_role.unassigned", Target: "designer_role/" + itoa(id), Before: da, Change: designerChange(da.Subject, da.Scope)}, nil
 	})
 }
 
@@ -239,7 +239,7 @@ func (s *Store) UnassignDesignerRole(ctx context.Context, org, project string, i
 // removing the current owner's assignment in the same transaction.
 func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user string, a Actor) (DesignerAssignment, int64, error) {
 	var da DesignerAssignment
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		dr := orgdoc.DesignerRole{Subject: orgdoc.Subject{User: user}, Role: orgdoc.DesignerProjectOwner, Scope: orgdoc.Scope{Project: project}}
 		if _, err := t.project(project); err != nil {
 			return nil, err
@@ -248,7 +248,7 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 			return nil, rebase(err, "subject")
 		}
 		var previous []DesignerAssignment
-		h, err := t.hgetall(t.k.droles())
+		h, err := t.HGetAll(t.k.DRoles())
 		if err != nil {
 			return nil, err
 		}
@@ -265,18 +265,18 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 				}
 			}
 		}
-		if _, err := t.dropDesignerRoles(func(_ string, sa seqAssignment) bool {
+		if _, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool {
 			return sa.Role == orgdoc.DesignerProjectOwner && sa.Scope.Project == project
 		}); err != nil {
 			return nil, err
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.appendAssignment(t.pendingDroles, "u:"+user, seqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
+		t.appendAssignment(t.pendingDroles, "u:"+user, SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
-		return &outcome{action: "project.owner_transferred", target: "project/" + project + "/owner", before: previous, after: da, change: ch}, nil
+		return &Outcome{Action: "project.owner_transferred", Target: "project/" + project + "/owner", Before: previous, After: da, Change: ch}, nil
 	})
 	return da, rev, err
 }
@@ -284,15 +284,15 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 // dropDesignerRoles removes every assignment for which drop holds (given
 // the subject key and the assignment) and returns how many went. The
 // resulting hash is kept in t.pendingDroles for later appends in the txn.
-func (t *txn) dropDesignerRoles(drop func(sk string, sa seqAssignment) bool) (int, error) {
-	h, err := t.hgetall(t.k.droles())
+func (t *txn) dropDesignerRoles(drop func(sk string, sa SeqAssignment) bool) (int, error) {
+	h, err := t.HGetAll(t.k.DRoles())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for sk, raw := range h {
-		var as []seqAssignment
-		if err := jsonUnmarshal(raw, &as); err != nil {
+		var as []SeqAssignment
+		if err := Decode(raw, &as); err != nil {
 			return 0, err
 		}
 		kept := as[:0:0]
@@ -306,11 +306,11 @@ func (t *txn) dropDesignerRoles(drop func(sk string, sa seqAssignment) bool) (in
 		}
 		n += len(as) - len(kept)
 		if len(kept) == 0 {
-			t.hdel(t.k.droles(), sk)
+			t.HDel(t.k.DRoles(), sk)
 			delete(h, sk)
 		} else {
-			h[sk] = mustJSON(kept)
-			t.hset(t.k.droles(), sk, h[sk])
+			h[sk] = MustJSON(kept)
+			t.HSet(t.k.DRoles(), sk, h[sk])
 		}
 	}
 	t.pendingDroles = h

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -17,7 +16,6 @@ import (
 
 // GroupRecord is a group as the admin API shows it (members are listed
 // separately, paginated).
-type GroupRecord = groupRecord
 
 // GroupPatch renames a group or replaces its attributes; nil stays.
 type GroupPatch struct {
@@ -33,18 +31,18 @@ const MaxMembersPerCall = 1000
 
 // ListGroups pages through an org's groups.
 func (s *Store) ListGroups(ctx context.Context, org, cursor string, limit int) (Page[GroupRecord], error) {
-	return listRecords[GroupRecord](ctx, s, org, s.keys(org).groups(), cursor, limit)
+	return listRecords[GroupRecord](ctx, s, org, s.keys(org).Groups(), cursor, limit)
 }
 
 // GetGroup reads one group (without members).
 func (s *Store) GetGroup(ctx context.Context, org, name string) (GroupRecord, error) {
-	return getRecord[GroupRecord](ctx, s, org, s.keys(org).groups(), name, "group", "group")
+	return getRecord[GroupRecord](ctx, s, org, s.keys(org).Groups(), name, "group", "group")
 }
 
 // ListMembers pages through a group's members, in the order they joined.
 func (s *Store) ListMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
 	k := s.keys(org)
-	return s.listZset(ctx, org, k.groups(), group, k.members(group), "group", cursor, limit)
+	return s.listZset(ctx, org, k.Groups(), group, k.Members(group), "group", cursor, limit)
 }
 
 // listZset pages through a membership sorted set (score = position) after
@@ -54,22 +52,20 @@ func (s *Store) listZset(ctx context.Context, org, groupsKey, group, key, what, 
 	if err != nil {
 		return Page[string]{}, err
 	}
-	if _, err := s.readField(ctx, org, groupsKey, group, what, what); err != nil {
+	if _, err := s.ReadField(ctx, org, groupsKey, group, what, what); err != nil {
 		return Page[string]{}, err
 	}
-	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{
-		Min: "(" + itoa(after), Max: "+inf", Count: int64(limit) + 1,
-	}).Result()
+	zs, err := s.MembersAfter(ctx, key, after, limit+1)
 	if err != nil {
-		return Page[string]{}, unavailable(err)
+		return Page[string]{}, err
 	}
 	page := Page[string]{Items: []string{}}
 	for i, z := range zs {
 		if i == limit {
-			page.NextCursor = itoa(int64(zs[i-1].Score))
+			page.NextCursor = itoa(zs[i-1].Seq)
 			break
 		}
-		page.Items = append(page.Items, z.Member.(string))
+		page.Items = append(page.Items, z.ID)
 	}
 	return page, nil
 }
@@ -98,16 +94,16 @@ func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Ac
 	if err := checkAttributes(g.Attributes); err != nil {
 		return g, 0, err
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.groups(), g.Name); err != nil || ok {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.Groups(), g.Name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "group %q exists", g.Name))
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.hset(t.k.groups(), g.Name, withSeq(g, seq))
-		return &outcome{action: "group.created", target: "group/" + g.Name, after: g, change: Change{Groups: []string{g.Name}}}, nil
+		t.HSet(t.k.Groups(), g.Name, WithSeq(g, seq))
+		return &Outcome{Action: "group.created", Target: "group/" + g.Name, After: g, Change: Change{Groups: []string{g.Name}}}, nil
 	})
 	return g, rev, err
 }
@@ -117,9 +113,9 @@ func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Ac
 // every environment, so nothing keeps the old name.
 func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch, ifMatch string, a Actor) (GroupRecord, int64, error) {
 	var after GroupRecord
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var g GroupRecord
-		seq, err := t.getJSON(t.k.groups(), name, &g, "group", "group")
+		seq, err := t.GetRecord(t.k.Groups(), name, &g, "group", "group")
 		if err != nil {
 			return nil, err
 		}
@@ -139,11 +135,11 @@ func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch,
 				return nil, err
 			}
 			g.Name = *p.Name
-			t.hdel(t.k.groups(), name)
+			t.HDel(t.k.Groups(), name)
 		}
-		t.hset(t.k.groups(), g.Name, withSeq(g, seq))
+		t.HSet(t.k.Groups(), g.Name, WithSeq(g, seq))
 		after = g
-		return &outcome{action: "group.updated", target: "group/" + name, before: before, after: g, change: ch}, nil
+		return &Outcome{Action: "group.updated", Target: "group/" + name, Before: before, After: g, Change: ch}, nil
 	})
 	return after, rev, err
 }
@@ -152,18 +148,18 @@ func (t *txn) renameGroup(from, to string, ch *Change) error {
 	if err := checkGroupName("name", to); err != nil {
 		return err
 	}
-	if ok, err := t.hexists(t.k.groups(), to); err != nil || ok {
+	if ok, err := t.HExists(t.k.Groups(), to); err != nil || ok {
 		return firstErr(err, verr.New(verr.Conflict, "name", "group %q exists", to))
 	}
 	ch.Groups = append(ch.Groups, to)
-	members, err := t.tx.ZRangeWithScores(t.ctx, t.k.members(from), 0, -1).Result()
+	members, err := t.ZRangeWithSeq(t.k.Members(from))
 	if err != nil {
 		return err
 	}
 	for _, z := range members {
-		uid := z.Member.(string)
-		t.zadd(t.k.members(to), uid, int64(z.Score))
-		gs, err := t.stringList(t.k.userGroups(), uid)
+		uid := z.ID
+		t.ZAdd(t.k.Members(to), uid, z.Seq)
+		gs, err := t.StringList(t.k.UserGroups(), uid)
 		if err != nil {
 			return err
 		}
@@ -172,34 +168,34 @@ func (t *txn) renameGroup(from, to string, ch *Change) error {
 				gs[i] = to
 			}
 		}
-		t.setStringList(t.k.userGroups(), uid, gs)
+		t.SetStringList(t.k.UserGroups(), uid, gs)
 		ch.Users = append(ch.Users, uid)
 	}
-	t.del(t.k.members(from))
+	t.Del(t.k.Members(from))
 	envs, err := t.allEnvs()
 	if err != nil {
 		return err
 	}
 	for _, e := range envs {
 		moved := false
-		if raw, ok := e.h[prefixGroupShare+from]; ok {
+		if raw, ok := e.h[PrefixGroupShare+from]; ok {
 			var sh orgdoc.Share
-			if err := jsonUnmarshal(raw, &sh); err != nil {
+			if err := Decode(raw, &sh); err != nil {
 				return err
 			}
 			sh.Subject.Group = to
-			t.hdel(e.key, prefixGroupShare+from)
-			t.hset(e.key, prefixGroupShare+to, withSeq(sh, fastSeq(raw)))
+			t.HDel(e.key, PrefixGroupShare+from)
+			t.HSet(e.key, PrefixGroupShare+to, WithSeq(sh, SeqOf(raw)))
 			moved = true
 		}
-		if raw, ok := e.h[prefixGroupOvr+from]; ok {
+		if raw, ok := e.h[PrefixGroupOverride+from]; ok {
 			var o orgdoc.Override
-			if err := jsonUnmarshal(raw, &o); err != nil {
+			if err := Decode(raw, &o); err != nil {
 				return err
 			}
 			o.Group = to
-			t.hdel(e.key, prefixGroupOvr+from)
-			t.hset(e.key, prefixGroupOvr+to, withSeq(o, fastSeq(raw)))
+			t.HDel(e.key, PrefixGroupOverride+from)
+			t.HSet(e.key, PrefixGroupOverride+to, WithSeq(o, SeqOf(raw)))
 			moved = true
 		}
 		if moved {
@@ -212,44 +208,44 @@ func (t *txn) renameGroup(from, to string, ch *Change) error {
 // DeleteGroup deletes a group, its memberships, and its shares and group
 // overrides in every environment.
 func (s *Store) DeleteGroup(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var g GroupRecord
-		if _, err := t.getJSON(t.k.groups(), name, &g, "group", "group"); err != nil {
+		if _, err := t.GetRecord(t.k.Groups(), name, &g, "group", "group"); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, g, true); err != nil {
 			return nil, err
 		}
-		members, err := t.tx.ZRange(t.ctx, t.k.members(name), 0, -1).Result()
+		members, err := t.ZRange(t.k.Members(name))
 		if err != nil {
 			return nil, err
 		}
 		for _, uid := range members {
-			gs, err := t.stringList(t.k.userGroups(), uid)
+			gs, err := t.StringList(t.k.UserGroups(), uid)
 			if err != nil {
 				return nil, err
 			}
-			t.setStringList(t.k.userGroups(), uid, without(gs, name))
+			t.SetStringList(t.k.UserGroups(), uid, without(gs, name))
 		}
-		t.del(t.k.members(name))
-		t.hdel(t.k.groups(), name)
+		t.Del(t.k.Members(name))
+		t.HDel(t.k.Groups(), name)
 		envs, err := t.allEnvs()
 		if err != nil {
 			return nil, err
 		}
 		var projects []string
 		for _, e := range envs {
-			for _, f := range []string{prefixGroupShare + name, prefixGroupOvr + name} {
+			for _, f := range []string{PrefixGroupShare + name, PrefixGroupOverride + name} {
 				if _, ok := e.h[f]; ok {
-					t.hdel(e.key, f)
+					t.HDel(e.key, f)
 					projects = addUnique(projects, e.project)
 				}
 			}
 		}
 		slices.Sort(projects)
-		return &outcome{action: "group.deleted", target: "group/" + name, before: g,
-			after:  map[string]any{"members_removed": len(members), "projects": projects},
-			change: Change{Groups: []string{name}, Users: members, Projects: projects}}, nil
+		return &Outcome{Action: "group.deleted", Target: "group/" + name, Before: g,
+			After:  map[string]any{"members_removed": len(members), "projects": projects},
+			Change: Change{Groups: []string{name}, Users: members, Projects: projects}}, nil
 	})
 }
 
@@ -259,30 +255,30 @@ func (s *Store) AddMembers(ctx context.Context, org, group string, users []strin
 	if err := checkMemberList(users); err != nil {
 		return 0, err
 	}
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.groups(), group); err != nil || !ok {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.Groups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
 		}
-		added, err := t.addMembers(t.k.members(group), t.k.userGroups(), group, users)
+		added, err := t.addMembers(t.k.Members(group), t.k.UserGroups(), group, users)
 		if err != nil {
 			return nil, err
 		}
-		return &outcome{action: "group.members_added", target: "group/" + group, after: map[string]any{"added": added},
-			change: Change{Groups: []string{group}, Users: added}}, nil
+		return &Outcome{Action: "group.members_added", Target: "group/" + group, After: map[string]any{"added": added},
+			Change: Change{Groups: []string{group}, Users: added}}, nil
 	})
 }
 
 // RemoveMember removes one user from a group (NotFound when not a member).
 func (s *Store) RemoveMember(ctx context.Context, org, group, user string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.groups(), group); err != nil || !ok {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.Groups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
 		}
-		if err := t.removeMember(t.k.members(group), t.k.userGroups(), group, user); err != nil {
+		if err := t.removeMember(t.k.Members(group), t.k.UserGroups(), group, user); err != nil {
 			return nil, err
 		}
-		return &outcome{action: "group.member_removed", target: "group/" + group + "/members/" + user,
-			change: Change{Groups: []string{group}, Users: []string{user}}}, nil
+		return &Outcome{Action: "group.member_removed", Target: "group/" + group + "/members/" + user,
+			Change: Change{Groups: []string{group}, Users: []string{user}}}, nil
 	})
 }
 
@@ -306,16 +302,14 @@ func checkMemberList(users []string) error {
 // addMembers adds known users to a membership set and its reverse index
 // (shared by runtime and designer groups); it returns the users added.
 func (t *txn) addMembers(membersKey, reverseKey, group string, users []string) ([]string, error) {
-	exists := make([]*redis.BoolCmd, len(users))
-	lists := make([]*redis.StringCmd, len(users))
-	_, err := t.tx.Pipelined(t.ctx, func(p redis.Pipeliner) error {
-		for i, u := range users {
-			exists[i] = p.HExists(t.ctx, t.k.users(), u)
-			lists[i] = p.HGet(t.ctx, reverseKey, u)
-		}
-		return nil
-	})
-	if err != nil && err != redis.Nil {
+	exists := make([]BoolReply, len(users))
+	lists := make([]FieldReply, len(users))
+	b := t.Batch()
+	for i, u := range users {
+		exists[i] = b.HExists(t.k.Users(), u)
+		lists[i] = b.HGet(reverseKey, u)
+	}
+	if err := b.Run(); err != nil {
 		return nil, err
 	}
 	added := []string{}
@@ -324,35 +318,35 @@ func (t *txn) addMembers(membersKey, reverseKey, group string, users []string) (
 			return nil, verr.New(verr.Invalid, pathf("users[%d]", i), "unknown user %q", u)
 		}
 		var gs []string
-		if raw, err := lists[i].Result(); err == nil {
-			if err := jsonUnmarshal(raw, &gs); err != nil {
+		if raw, ok := lists[i].Val(); ok {
+			if err := Decode(raw, &gs); err != nil {
 				return nil, err
 			}
 		}
 		if slices.Contains(gs, group) {
 			continue
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.zadd(membersKey, u, seq)
-		t.setStringList(reverseKey, u, append(gs, group))
+		t.ZAdd(membersKey, u, seq)
+		t.SetStringList(reverseKey, u, append(gs, group))
 		added = append(added, u)
 	}
 	return added, nil
 }
 
 func (t *txn) removeMember(membersKey, reverseKey, group, user string) error {
-	gs, err := t.stringList(reverseKey, user)
+	gs, err := t.StringList(reverseKey, user)
 	if err != nil {
 		return err
 	}
 	if !slices.Contains(gs, group) {
 		return verr.New(verr.NotFound, "user", "user %q is not a member of %q", user, group)
 	}
-	t.zrem(membersKey, user)
-	t.setStringList(reverseKey, user, without(gs, group))
+	t.ZRem(membersKey, user)
+	t.SetStringList(reverseKey, user, without(gs, group))
 	return nil
 }
 

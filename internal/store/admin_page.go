@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -91,7 +90,7 @@ func byPosition(h map[string]string, keep func(field string) bool) []positioned 
 	out := make([]positioned, 0, len(h))
 	for f, raw := range h {
 		if keep == nil || keep(f) {
-			out = append(out, positioned{f, raw, fastSeq(raw)})
+			out = append(out, positioned{f, raw, SeqOf(raw)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -135,86 +134,18 @@ func pageOf[T any](h map[string]string, keep func(string) bool, cursor string, l
 // decodeAs decodes a positioned JSON record as T.
 func decodeAs[T any](p positioned) (T, error) {
 	var v T
-	err := jsonUnmarshal(p.raw, &v)
+	err := Decode(p.raw, &v)
 	return v, err
-}
-
-// fastSeq reads the "#" member that withSeq writes first, without decoding
-// the whole record; other shapes fall back to seqOf.
-func fastSeq(raw string) int64 {
-	const head = `{"#":`
-	if strings.HasPrefix(raw, head) {
-		rest := raw[len(head):]
-		end := strings.IndexAny(rest, ",}")
-		if end > 0 {
-			if n, err := strconv.ParseInt(rest[:end], 10, 64); err == nil {
-				return n
-			}
-		}
-	}
-	return seqOf(raw)
-}
-
-func jsonUnmarshal(raw string, v any) error {
-	if err := json.Unmarshal([]byte(raw), v); err != nil {
-		return verr.Wrap(verr.Internal, "", err, "stored record unreadable: %v", err)
-	}
-	return nil
-}
-
-// readHash reads one hash of an org in a MULTI with a check that the org
-// exists, so that an unknown org is a 404 rather than an empty list.
-func (s *Store) readHash(ctx context.Context, org, key string) (map[string]string, error) {
-	var exists *redis.IntCmd
-	var h *redis.MapStringStringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.keys(org).org())
-		h = p.HGetAll(ctx, key)
-		return nil
-	})
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	if exists.Val() == 0 {
-		return nil, verr.New(verr.NotFound, "org", "no org %q", org)
-	}
-	return h.Val(), nil
-}
-
-// readField reads one field of an org's hash; NotFound names the org when
-// the org is absent, else errField.
-func (s *Store) readField(ctx context.Context, org, key, field, errField, what string) (string, error) {
-	var exists *redis.IntCmd
-	var v *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.keys(org).org())
-		v = p.HGet(ctx, key, field)
-		return nil
-	})
-	if err != nil && err != redis.Nil {
-		return "", unavailable(err)
-	}
-	if exists.Val() == 0 {
-		return "", verr.New(verr.NotFound, "org", "no org %q", org)
-	}
-	raw, err := v.Result()
-	if err == redis.Nil {
-		return "", verr.New(verr.NotFound, errField, "no %s %q", what, field)
-	}
-	if err != nil {
-		return "", unavailable(err)
-	}
-	return raw, nil
 }
 
 // getRecord reads and decodes one record of an org's hash.
 func getRecord[T any](ctx context.Context, s *Store, org, key, field, errField, what string) (T, error) {
 	var v T
-	raw, err := s.readField(ctx, org, key, field, errField, what)
+	raw, err := s.ReadField(ctx, org, key, field, errField, what)
 	if err != nil {
 		return v, err
 	}
-	return v, jsonUnmarshal(raw, &v)
+	return v, Decode(raw, &v)
 }
 
 // listRecords pages through an org's hash of records of type T.
@@ -222,7 +153,7 @@ func listRecords[T any](ctx context.Context, s *Store, org, key, cursor string, 
 	if _, _, err := pageArgs(cursor, limit); err != nil {
 		return Page[T]{}, err
 	}
-	h, err := s.readHash(ctx, org, key)
+	h, err := s.ReadHash(ctx, org, key)
 	if err != nil {
 		return Page[T]{}, err
 	}

@@ -28,10 +28,10 @@ type OverrideView struct {
 
 // policyOf renders the active policy held by an environment hash.
 func policyOf(h map[string]string) (ActivePolicy, bool) {
-	if _, ok := h[fieldActivePolicy]; !ok {
+	if _, ok := h[FieldActivePolicy]; !ok {
 		return ActivePolicy{}, false
 	}
-	e := envFromHash(h)
+	e := EnvFromHash(h)
 	ap := ActivePolicy{Default: e.ActivePolicy.Default, Overrides: []OverrideView{}}
 	for _, o := range e.ActivePolicy.Overrides {
 		ap.Overrides = append(ap.Overrides, OverrideView{Override: o, Deprecated: o.Type == orgdoc.OverrideRole})
@@ -62,19 +62,19 @@ type policyTxn struct {
 	h   map[string]string
 }
 
-func (p *policyTxn) set(f, v string) { p.hset(p.key, f, v); p.h[f] = v }
-func (p *policyTxn) unset(f string)  { p.hdel(p.key, f); delete(p.h, f) }
+func (p *policyTxn) set(f, v string) { p.HSet(p.key, f, v); p.h[f] = v }
+func (p *policyTxn) unset(f string)  { p.HDel(p.key, f); delete(p.h, f) }
 
 func (p *policyTxn) buildExists(id string) (bool, error) {
-	return p.hexists(p.k.builds(p.pe.rec.ID), id)
+	return p.HExists(p.k.Builds(p.pe.rec.ID), id)
 }
 
 // policyWrite runs fn on the active policy of (project, env) after the
 // If-Match check, and returns the active policy it leaves.
 func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch string, a Actor,
-	fn func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error)) (ActivePolicy, int64, error) {
+	fn func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error)) (ActivePolicy, int64, error) {
 	var after ActivePolicy
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch stri
 		if err := t.checkEnvName(env); err != nil {
 			return nil, err
 		}
-		p := &policyTxn{txn: t, pe: pe, env: env, key: t.k.env(project, env), h: map[string]string{}}
+		p := &policyTxn{txn: t, pe: pe, env: env, key: t.k.Env(project, env), h: map[string]string{}}
 		if _, p.h, err = t.envHash(pe, env); err != nil && verr.CodeOf(err) != verr.NotFound {
 			return nil, err
 		}
@@ -98,8 +98,8 @@ func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch stri
 			return nil, err
 		}
 		after, _ = policyOf(p.h)
-		out.target = "project/" + project + "/environments/" + env + "/active_policy" + out.target
-		out.change.Projects = append(out.change.Projects, project)
+		out.Target = "project/" + project + "/environments/" + env + "/active_policy" + out.Target
+		out.Change.Projects = append(out.Change.Projects, project)
 		return out, nil
 	})
 	return after, rev, err
@@ -108,33 +108,33 @@ func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch stri
 // PutDefaultPolicy sets the default of the active policy (creating the
 // active policy, with no overrides, when there is none).
 func (s *Store) PutDefaultPolicy(ctx context.Context, org, project, env string, pol orgdoc.Policy, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
 		if err := checkPolicy("", pol, p.buildExists); err != nil {
 			return nil, err
 		}
-		seq := fastSeq(p.h[fieldActivePolicy])
+		seq := SeqOf(p.h[FieldActivePolicy])
 		if !exists {
 			var err error
-			if seq, err = p.next(); err != nil {
+			if seq, err = p.Next(); err != nil {
 				return nil, err
 			}
 		}
 		if _, err := p.envForWrite(p.pe, p.env); err != nil {
 			return nil, err
 		}
-		p.set(fieldActivePolicy, withSeq(map[string]any{"default": pol}, seq))
+		p.set(FieldActivePolicy, WithSeq(map[string]any{"default": pol}, seq))
 		var before any
 		if exists {
 			before = cur.Default
 		}
-		return &outcome{action: "active_policy.default_set", target: "/default", before: before, after: pol}, nil
+		return &Outcome{Action: "active_policy.default_set", Target: "/default", Before: before, After: pol}, nil
 	})
 }
 
 // PutOverride creates or replaces a username or group override. Role
 // overrides are deprecated and refused.
 func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov orgdoc.Override, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
 		f, ch, err := p.checkOverride(ov)
 		if err != nil {
 			return nil, err
@@ -146,23 +146,23 @@ func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov or
 			return nil, err
 		}
 		raw, had := p.h[f]
-		seq := fastSeq(raw)
+		seq := SeqOf(raw)
 		if !had {
-			if seq, err = p.next(); err != nil {
+			if seq, err = p.Next(); err != nil {
 				return nil, err
 			}
 		}
 		var before any
 		if had {
 			var o orgdoc.Override
-			if err := jsonUnmarshal(raw, &o); err != nil {
+			if err := Decode(raw, &o); err != nil {
 				return nil, err
 			}
 			before = o
 		}
-		p.set(f, withSeq(ov, seq))
-		return &outcome{action: "active_policy.override_put", target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
-			before: before, after: ov, change: ch}, nil
+		p.set(f, WithSeq(ov, seq))
+		return &Outcome{Action: "active_policy.override_put", Target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
+			Before: before, After: ov, Change: ch}, nil
 	})
 }
 
@@ -198,13 +198,13 @@ func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
 		if ov.Priority != nil {
 			return "", Change{}, verr.New(verr.Invalid, "priority", "priority is not allowed on a username override")
 		}
-		uid, ok, err := p.hget(p.k.usernames(), ov.Username)
+		uid, ok, err := p.HGet(p.k.Usernames(), ov.Username)
 		if err != nil || !ok {
 			return "", Change{}, firstErr(err, verr.New(verr.Invalid, "username", "unknown username %q", ov.Username))
 		}
-		return prefixUsernameOvr + ov.Username, Change{Users: []string{uid}}, nil
+		return PrefixUsernameOverride + ov.Username, Change{Users: []string{uid}}, nil
 	}
-	if ok, err := p.hexists(p.k.groups(), ov.Group); err != nil || !ok {
+	if ok, err := p.HExists(p.k.Groups(), ov.Group); err != nil || !ok {
 		return "", Change{}, firstErr(err, verr.New(verr.Invalid, "group", "unknown group %q", ov.Group))
 	}
 	if ov.Priority == nil {
@@ -213,34 +213,34 @@ func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
 	// Rule 3 picks the lowest priority number among a user's groups: equal
 	// numbers would leave the choice undefined.
 	for f, raw := range p.h {
-		if !hasPrefix(f, prefixGroupOvr) || f == prefixGroupOvr+ov.Group {
+		if !hasPrefix(f, PrefixGroupOverride) || f == PrefixGroupOverride+ov.Group {
 			continue
 		}
 		var o orgdoc.Override
-		if err := jsonUnmarshal(raw, &o); err != nil {
+		if err := Decode(raw, &o); err != nil {
 			return "", Change{}, err
 		}
 		if o.Priority != nil && *o.Priority == *ov.Priority {
 			return "", Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
 		}
 	}
-	return prefixGroupOvr + ov.Group, Change{Groups: []string{ov.Group}}, nil
+	return PrefixGroupOverride + ov.Group, Change{Groups: []string{ov.Group}}, nil
 }
 
 // DeleteOverride deletes the override of a username, a group or (the
 // deprecated ones) a role: typ is orgdoc.OverrideUsername, OverrideGroup or
 // OverrideRole.
 func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
 		notFound := verr.New(verr.NotFound, "override", "no %s override for %q", typ, name)
 		ch := Change{}
 		var before any
 		switch typ {
 		case orgdoc.OverrideUsername, orgdoc.OverrideGroup:
-			f := prefixUsernameOvr + name
+			f := PrefixUsernameOverride + name
 			if typ == orgdoc.OverrideGroup {
-				f, ch.Groups = prefixGroupOvr+name, []string{name}
-			} else if uid, ok, _ := p.hget(p.k.usernames(), name); ok {
+				f, ch.Groups = PrefixGroupOverride+name, []string{name}
+			} else if uid, ok, _ := p.HGet(p.k.Usernames(), name); ok {
 				ch.Users = []string{uid}
 			}
 			raw, ok := p.h[f]
@@ -248,7 +248,7 @@ func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name
 				return nil, notFound
 			}
 			var o orgdoc.Override
-			if err := jsonUnmarshal(raw, &o); err != nil {
+			if err := Decode(raw, &o); err != nil {
 				return nil, err
 			}
 			before = o
@@ -269,31 +269,31 @@ func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name
 			}
 			p.setRoleOverrides(p.key, kept)
 			if len(kept) > 0 {
-				p.h[fieldRoleOverride] = roleOverridesJSON(kept)
+				p.h[FieldRoleOverride] = roleOverridesJSON(kept)
 			} else {
-				delete(p.h, fieldRoleOverride)
+				delete(p.h, FieldRoleOverride)
 			}
 			before = orgdoc.Override{Type: orgdoc.OverrideRole, Role: name}
 		default:
 			return nil, verr.New(verr.InvalidInput, "type", "override type %q must be one of username, group, role", typ)
 		}
-		return &outcome{action: "active_policy.override_deleted", target: "/overrides/" + typ + "/" + name, before: before, change: ch}, nil
+		return &Outcome{Action: "active_policy.override_deleted", Target: "/overrides/" + typ + "/" + name, Before: before, Change: ch}, nil
 	})
 }
 
 // DeleteActivePolicy deletes the active policy of (project, env) with all
 // its overrides: the environment then serves no build.
 func (s *Store) DeleteActivePolicy(ctx context.Context, org, project, env, ifMatch string, a Actor) (int64, error) {
-	_, rev, err := s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*outcome, error) {
+	_, rev, err := s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
 		if !exists {
 			return nil, verr.New(verr.NotFound, "active_policy", "no active policy for project %s in %s", project, env)
 		}
 		for f := range p.h {
-			if f == fieldActivePolicy || f == fieldRoleOverride || hasPrefix(f, prefixUsernameOvr) || hasPrefix(f, prefixGroupOvr) {
+			if f == FieldActivePolicy || f == FieldRoleOverride || hasPrefix(f, PrefixUsernameOverride) || hasPrefix(f, PrefixGroupOverride) {
 				p.unset(f)
 			}
 		}
-		return &outcome{action: "active_policy.deleted", before: cur}, nil
+		return &Outcome{Action: "active_policy.deleted", Before: cur}, nil
 	})
 	return rev, err
 }
@@ -301,7 +301,7 @@ func (s *Store) DeleteActivePolicy(ctx context.Context, org, project, env, ifMat
 func roleOverridesJSON(list []seqOverride) string {
 	parts := make([]string, len(list))
 	for i, ro := range list {
-		parts[i] = withSeq(ro.o, ro.seq)
+		parts[i] = WithSeq(ro.o, ro.seq)
 	}
 	return "[" + join(parts, ",") + "]"
 }

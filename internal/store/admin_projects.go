@@ -14,7 +14,6 @@ import (
 
 // ProjectRecord is a project as the admin API shows it: id, workspace, flow
 // permissions and the environments it has settings in (no builds).
-type ProjectRecord = projectRecord
 
 // BuildSummary is a build in a list.
 type BuildSummary struct {
@@ -29,12 +28,12 @@ var projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ListProjects pages through an org's projects.
 func (s *Store) ListProjects(ctx context.Context, org, cursor string, limit int) (Page[ProjectRecord], error) {
-	return listRecords[ProjectRecord](ctx, s, org, s.keys(org).projects(), cursor, limit)
+	return listRecords[ProjectRecord](ctx, s, org, s.keys(org).Projects(), cursor, limit)
 }
 
 // GetProject reads one project (without builds).
 func (s *Store) GetProject(ctx context.Context, org, id string) (ProjectRecord, error) {
-	return getRecord[ProjectRecord](ctx, s, org, s.keys(org).projects(), id, "project", "project")
+	return getRecord[ProjectRecord](ctx, s, org, s.keys(org).Projects(), id, "project", "project")
 }
 
 // CreateProject creates a project in a workspace of the org. Like orgdoc,
@@ -47,10 +46,10 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 	if workspace == "" {
 		return rec, 0, verr.New(verr.Invalid, "workspace", "workspace is required")
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if len(t.settings.Workspaces) > 0 {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if len(t.Settings().Workspaces) > 0 {
 			var ids []string
-			for _, w := range t.settings.Workspaces {
+			for _, w := range t.Settings().Workspaces {
 				ids = append(ids, w.ID)
 			}
 			if !slices.Contains(ids, workspace) {
@@ -59,15 +58,15 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 				return nil, e
 			}
 		}
-		if ok, err := t.hexists(t.k.projects(), id); err != nil || ok {
+		if ok, err := t.HExists(t.k.Projects(), id); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "id", "project %q exists", id))
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
 		t.projects[id] = &projectEntry{rec: rec, seq: seq, dirty: true}
-		return &outcome{action: "project.created", target: "project/" + id, after: rec, change: Change{Projects: []string{id}}}, nil
+		return &Outcome{Action: "project.created", Target: "project/" + id, After: rec, Change: Change{Projects: []string{id}}}, nil
 	})
 	return rec, rev, err
 }
@@ -76,7 +75,7 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 // designer roles scoped to it. The change names All: build ids of a deleted
 // project may be given again to other manifests, so build caches must go.
 func (s *Store) DeleteProject(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		pe, err := t.project(id)
 		if err != nil {
 			return nil, err
@@ -85,18 +84,18 @@ func (s *Store) DeleteProject(ctx context.Context, org, id, ifMatch string, a Ac
 			return nil, err
 		}
 		t.projects[id] = nil // not written back
-		t.hdel(t.k.projects(), id)
-		t.del(t.k.builds(id))
+		t.HDel(t.k.Projects(), id)
+		t.Del(t.k.Builds(id))
 		for _, env := range pe.rec.Environments {
-			t.del(t.k.env(id, env))
+			t.Del(t.k.Env(id, env))
 		}
-		removed, err := t.dropDesignerRoles(func(_ string, sa seqAssignment) bool { return sa.Scope.Project == id })
+		removed, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool { return sa.Scope.Project == id })
 		if err != nil {
 			return nil, err
 		}
-		return &outcome{action: "project.deleted", target: "project/" + id, before: pe.rec,
-			after:  map[string]any{"designer_roles_removed": removed},
-			change: Change{Projects: []string{id}, All: true}}, nil
+		return &Outcome{Action: "project.deleted", Target: "project/" + id, Before: pe.rec,
+			After:  map[string]any{"designer_roles_removed": removed},
+			Change: Change{Projects: []string{id}, All: true}}, nil
 	})
 }
 
@@ -105,7 +104,7 @@ func (s *Store) ListBuilds(ctx context.Context, org, project, cursor string, lim
 	if _, err := s.GetProject(ctx, org, project); err != nil {
 		return Page[BuildSummary]{}, err
 	}
-	return listRecords[BuildSummary](ctx, s, org, s.keys(org).builds(project), cursor, limit)
+	return listRecords[BuildSummary](ctx, s, org, s.keys(org).Builds(project), cursor, limit)
 }
 
 // GetBuild reads one build manifest.
@@ -113,7 +112,7 @@ func (s *Store) GetBuild(ctx context.Context, org, project, id string) (orgdoc.B
 	if _, err := s.GetProject(ctx, org, project); err != nil {
 		return orgdoc.Build{}, err
 	}
-	return getRecord[orgdoc.Build](ctx, s, org, s.keys(org).builds(project), id, "build", "build")
+	return getRecord[orgdoc.Build](ctx, s, org, s.keys(org).Builds(project), id, "build", "build")
 }
 
 // ImportBuild adds a build to a project. Builds are immutable: an existing
@@ -122,20 +121,20 @@ func (s *Store) GetBuild(ctx context.Context, org, project, id string) (orgdoc.B
 // build rules (its role catalog must be org roles; flows, components,
 // processes and swimlanes name only catalog roles).
 func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.Build, a Actor) (orgdoc.Build, int64, error) {
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		if _, err := t.project(project); err != nil {
 			return nil, err
 		}
 		if b.ID != "" {
-			if ok, err := t.hexists(t.k.builds(project), b.ID); err != nil || ok {
+			if ok, err := t.HExists(t.k.Builds(project), b.ID); err != nil || ok {
 				return nil, firstErr(err, verr.New(verr.Conflict, "id", "build %q of project %s exists: builds are immutable", b.ID, project))
 			}
 		}
-		roles, err := t.tx.HKeys(t.ctx, t.k.roles()).Result()
+		roles, err := t.HKeys(t.k.Roles())
 		if err != nil {
 			return nil, err
 		}
-		if err := validateBuild(t.org, roles, b); err != nil {
+		if err := validateBuild(t.Org(), roles, b); err != nil {
 			return nil, err
 		}
 		// A new build may only list roles of the org's catalog; builds
@@ -149,14 +148,14 @@ func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.B
 				return nil, verr.New(verr.Invalid, fmt.Sprintf("roles[%d]", i), "unknown role %q: create it first", r)
 			}
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.hset(t.k.builds(project), b.ID, withSeq(b, seq))
-		return &outcome{action: "build.imported", target: "project/" + project + "/builds/" + b.ID,
-			after:  BuildSummary{ID: b.ID, Branch: b.Branch, Created: b.Created},
-			change: Change{Projects: []string{project}}}, nil
+		t.HSet(t.k.Builds(project), b.ID, WithSeq(b, seq))
+		return &Outcome{Action: "build.imported", Target: "project/" + project + "/builds/" + b.ID,
+			After:  BuildSummary{ID: b.ID, Branch: b.Branch, Created: b.Created},
+			Change: Change{Projects: []string{project}}}, nil
 	})
 	return b, rev, err
 }

@@ -17,12 +17,12 @@ import (
 
 // ListRoles pages through an org's roles.
 func (s *Store) ListRoles(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.Role], error) {
-	return listRecords[orgdoc.Role](ctx, s, org, s.keys(org).roles(), cursor, limit)
+	return listRecords[orgdoc.Role](ctx, s, org, s.keys(org).Roles(), cursor, limit)
 }
 
 // GetRole reads one role.
 func (s *Store) GetRole(ctx context.Context, org, name string) (orgdoc.Role, error) {
-	return getRecord[orgdoc.Role](ctx, s, org, s.keys(org).roles(), name, "role", "role")
+	return getRecord[orgdoc.Role](ctx, s, org, s.keys(org).Roles(), name, "role", "role")
 }
 
 // CreateRole adds a role to the catalog.
@@ -36,17 +36,17 @@ func (s *Store) CreateRole(ctx context.Context, org string, r orgdoc.Role, a Act
 		// As in orgdoc: flow permission entries would become ambiguous.
 		return r, 0, verr.New(verr.Invalid, "name", "role name %q is reserved for the system role", r.Name)
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.roles(), r.Name); err != nil || ok {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.Roles(), r.Name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "role %q exists", r.Name))
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.hset(t.k.roles(), r.Name, withSeq(r, seq))
+		t.HSet(t.k.Roles(), r.Name, WithSeq(r, seq))
 		// A new role is in no share, build or grant: no decision changes.
-		return &outcome{action: "role.created", target: "role/" + r.Name, after: r}, nil
+		return &Outcome{Action: "role.created", Target: "role/" + r.Name, After: r}, nil
 	})
 	return r, rev, err
 }
@@ -54,32 +54,32 @@ func (s *Store) CreateRole(ctx context.Context, org string, r orgdoc.Role, a Act
 // UpdateRole changes a role's description.
 func (s *Store) UpdateRole(ctx context.Context, org, name, description, ifMatch string, a Actor) (orgdoc.Role, int64, error) {
 	r := orgdoc.Role{Name: name, Description: description}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var cur orgdoc.Role
-		seq, err := t.getJSON(t.k.roles(), name, &cur, "role", "role")
+		seq, err := t.GetRecord(t.k.Roles(), name, &cur, "role", "role")
 		if err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, cur, true); err != nil {
 			return nil, err
 		}
-		t.hset(t.k.roles(), name, withSeq(r, seq))
-		return &outcome{action: "role.updated", target: "role/" + name, before: cur, after: r}, nil
+		t.HSet(t.k.Roles(), name, WithSeq(r, seq))
+		return &Outcome{Action: "role.updated", Target: "role/" + name, Before: cur, After: r}, nil
 	})
 	return r, rev, err
 }
 
 // DeleteRole deletes a role and every use of it outside builds.
 func (s *Store) DeleteRole(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var cur orgdoc.Role
-		if _, err := t.getJSON(t.k.roles(), name, &cur, "role", "role"); err != nil {
+		if _, err := t.GetRecord(t.k.Roles(), name, &cur, "role", "role"); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, cur, true); err != nil {
 			return nil, err
 		}
-		t.hdel(t.k.roles(), name)
+		t.HDel(t.k.Roles(), name)
 		ch := Change{}
 		sharesChanged, overridesRemoved := 0, 0
 		envs, err := t.allEnvs()
@@ -120,10 +120,10 @@ func (s *Store) DeleteRole(ctx context.Context, org, name, ifMatch string, a Act
 		slices.Sort(ch.Projects)
 		slices.Sort(ch.Users)
 		slices.Sort(ch.Groups)
-		return &outcome{action: "role.deleted", target: "role/" + name, before: cur,
-			after: map[string]any{"shares_changed": sharesChanged, "role_overrides_removed": overridesRemoved,
+		return &Outcome{Action: "role.deleted", Target: "role/" + name, Before: cur,
+			After: map[string]any{"shares_changed": sharesChanged, "role_overrides_removed": overridesRemoved,
 				"legacy_grants_removed": grantsRemoved, "projects": ch.Projects},
-			change: ch}, nil
+			Change: ch}, nil
 	})
 }
 
@@ -134,11 +134,11 @@ func (t *txn) dropRoleFromShares(e envEntry, role string) (int, []string, []stri
 	n := 0
 	var groups, users []string
 	for f, raw := range e.h {
-		if !hasPrefix(f, prefixUserShare) && !hasPrefix(f, prefixGroupShare) {
+		if !hasPrefix(f, PrefixUserShare) && !hasPrefix(f, PrefixGroupShare) {
 			continue
 		}
 		var sh orgdoc.Share
-		if err := jsonUnmarshal(raw, &sh); err != nil {
+		if err := Decode(raw, &sh); err != nil {
 			return 0, nil, nil, err
 		}
 		if !slices.Contains(sh.Roles, role) {
@@ -152,9 +152,9 @@ func (t *txn) dropRoleFromShares(e envEntry, role string) (int, []string, []stri
 		}
 		sh.Roles = without(sh.Roles, role)
 		if len(sh.Roles) == 0 {
-			t.hdel(e.key, f)
+			t.HDel(e.key, f)
 		} else {
-			t.hset(e.key, f, withSeq(sh, fastSeq(raw)))
+			t.HSet(e.key, f, WithSeq(sh, SeqOf(raw)))
 		}
 	}
 	return n, groups, users, nil
@@ -182,14 +182,14 @@ func (t *txn) dropRoleOverrides(e envEntry, role string) (int, error) {
 
 // dropLegacyGrants removes every legacy grant of role, naming the users in ch.
 func (t *txn) dropLegacyGrants(role string, ch *Change) (int, error) {
-	h, err := t.hgetall(t.k.legacy())
+	h, err := t.HGetAll(t.k.Legacy())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for user, raw := range h {
-		var rs []seqRole
-		if err := jsonUnmarshal(raw, &rs); err != nil {
+		var rs []SeqRole
+		if err := Decode(raw, &rs); err != nil {
 			return 0, err
 		}
 		kept := rs[:0:0]
@@ -204,9 +204,9 @@ func (t *txn) dropLegacyGrants(role string, ch *Change) (int, error) {
 		n += len(rs) - len(kept)
 		ch.Users = addUnique(ch.Users, user)
 		if len(kept) == 0 {
-			t.hdel(t.k.legacy(), user)
+			t.HDel(t.k.Legacy(), user)
 		} else {
-			t.hset(t.k.legacy(), user, mustJSON(kept))
+			t.HSet(t.k.Legacy(), user, MustJSON(kept))
 		}
 	}
 	return n, nil
@@ -220,21 +220,21 @@ type seqOverride struct {
 
 // roleOverrides reads the `ro` field of an environment hash.
 func roleOverrides(h map[string]string) ([]seqOverride, error) {
-	raw, ok := h[fieldRoleOverride]
+	raw, ok := h[FieldRoleOverride]
 	if !ok {
 		return nil, nil
 	}
 	var list []json.RawMessage
-	if err := jsonUnmarshal(raw, &list); err != nil {
+	if err := Decode(raw, &list); err != nil {
 		return nil, err
 	}
 	out := make([]seqOverride, 0, len(list))
 	for _, r := range list {
 		var o orgdoc.Override
-		if err := jsonUnmarshal(string(r), &o); err != nil {
+		if err := Decode(string(r), &o); err != nil {
 			return nil, err
 		}
-		out = append(out, seqOverride{o, fastSeq(string(r))})
+		out = append(out, seqOverride{o, SeqOf(string(r))})
 	}
 	return out, nil
 }
@@ -242,8 +242,8 @@ func roleOverrides(h map[string]string) ([]seqOverride, error) {
 // setRoleOverrides writes the `ro` field (deleted when empty).
 func (t *txn) setRoleOverrides(key string, list []seqOverride) {
 	if len(list) == 0 {
-		t.hdel(key, fieldRoleOverride)
+		t.HDel(key, FieldRoleOverride)
 		return
 	}
-	t.hset(key, fieldRoleOverride, roleOverridesJSON(list))
+	t.HSet(key, FieldRoleOverride, roleOverridesJSON(list))
 }

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -20,7 +19,7 @@ func (t *txn) project(id string) (*projectEntry, error) {
 		}
 		return pe, nil
 	}
-	raw, ok, err := t.hget(t.k.projects(), id)
+	raw, ok, err := t.HGet(t.k.Projects(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +27,8 @@ func (t *txn) project(id string) (*projectEntry, error) {
 		t.projects[id] = nil
 		return nil, verr.New(verr.NotFound, "project", "no project %q", id)
 	}
-	pe := &projectEntry{seq: fastSeq(raw)}
-	if err := jsonUnmarshal(raw, &pe.rec); err != nil {
+	pe := &projectEntry{seq: SeqOf(raw)}
+	if err := Decode(raw, &pe.rec); err != nil {
 		return nil, err
 	}
 	t.projects[id] = pe
@@ -38,7 +37,7 @@ func (t *txn) project(id string) (*projectEntry, error) {
 
 // allProjects reads every project record, in position order.
 func (t *txn) allProjects() ([]*projectEntry, error) {
-	h, err := t.hgetall(t.k.projects())
+	h, err := t.HGetAll(t.k.Projects())
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +46,7 @@ func (t *txn) allProjects() ([]*projectEntry, error) {
 			continue
 		}
 		pe := &projectEntry{seq: p.seq}
-		if err := jsonUnmarshal(p.raw, &pe.rec); err != nil {
+		if err := Decode(p.raw, &pe.rec); err != nil {
 			return nil, err
 		}
 		t.projects[p.field] = pe
@@ -59,9 +58,9 @@ func (t *txn) allProjects() ([]*projectEntry, error) {
 // lists (when it lists any, as orgdoc does), never blank, and never with a
 // ':' that would make env:<project>:<env> keys ambiguous.
 func (t *txn) checkEnvName(env string) error {
-	if len(t.settings.Environments) > 0 {
-		if !slices.Contains(t.settings.Environments, env) {
-			return verr.New(verr.NotFound, "environment", "no environment %q in org %s", env, t.org)
+	if len(t.Settings().Environments) > 0 {
+		if !slices.Contains(t.Settings().Environments, env) {
+			return verr.New(verr.NotFound, "environment", "no environment %q in org %s", env, t.Org())
 		}
 		return nil
 	}
@@ -77,11 +76,11 @@ func (t *txn) envForWrite(pe *projectEntry, env string) (string, error) {
 	if err := t.checkEnvName(env); err != nil {
 		return "", err
 	}
-	key := t.k.env(pe.rec.ID, env)
+	key := t.k.Env(pe.rec.ID, env)
 	if !slices.Contains(pe.rec.Environments, env) {
 		pe.rec.Environments = append(pe.rec.Environments, env)
 		pe.dirty = true
-		t.hset(key, "env", "1")
+		t.HSet(key, "env", "1")
 	}
 	return key, nil
 }
@@ -92,8 +91,8 @@ func (t *txn) envHash(pe *projectEntry, env string) (string, map[string]string, 
 	if !slices.Contains(pe.rec.Environments, env) {
 		return "", nil, verr.New(verr.NotFound, "environment", "project %s has no environment %q", pe.rec.ID, env)
 	}
-	key := t.k.env(pe.rec.ID, env)
-	h, err := t.hgetall(key)
+	key := t.k.Env(pe.rec.ID, env)
+	h, err := t.HGetAll(key)
 	return key, h, err
 }
 
@@ -110,22 +109,20 @@ func (t *txn) allEnvs() ([]envEntry, error) {
 		return nil, err
 	}
 	var out []envEntry
-	var cmds []*redis.MapStringStringCmd
-	_, err = t.tx.Pipelined(t.ctx, func(p redis.Pipeliner) error {
-		for _, pe := range pes {
-			for _, env := range pe.rec.Environments {
-				key := t.k.env(pe.rec.ID, env)
-				out = append(out, envEntry{project: pe.rec.ID, env: env, key: key})
-				cmds = append(cmds, p.HGetAll(t.ctx, key))
-			}
+	var replies []HashReply
+	b := t.Batch()
+	for _, pe := range pes {
+		for _, env := range pe.rec.Environments {
+			key := t.k.Env(pe.rec.ID, env)
+			out = append(out, envEntry{project: pe.rec.ID, env: env, key: key})
+			replies = append(replies, b.HGetAll(key))
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := b.Run(); err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i].h = cmds[i].Val()
+		out[i].h = replies[i].Val()
 	}
 	return out, nil
 }

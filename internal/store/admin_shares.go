@@ -21,13 +21,13 @@ type ShareSubject = orgdoc.Subject
 
 func shareField(s ShareSubject) string {
 	if s.Group != "" {
-		return prefixGroupShare + s.Group
+		return PrefixGroupShare + s.Group
 	}
-	return prefixUserShare + s.User
+	return PrefixUserShare + s.User
 }
 
 func isShareField(f string) bool {
-	return hasPrefix(f, prefixUserShare) || hasPrefix(f, prefixGroupShare)
+	return hasPrefix(f, PrefixUserShare) || hasPrefix(f, PrefixGroupShare)
 }
 
 // ListShares pages through the shares of (project, env).
@@ -53,7 +53,7 @@ func (s *Store) GetShare(ctx context.Context, org, project, env string, subj Sha
 	if !ok {
 		return sh, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
 	}
-	return sh, jsonUnmarshal(raw, &sh)
+	return sh, Decode(raw, &sh)
 }
 
 func subjectName(s ShareSubject) string {
@@ -71,29 +71,23 @@ func (s *Store) readEnv(ctx context.Context, org, project, env string) (map[stri
 		return nil, err
 	}
 	if !slices.Contains(rec.Environments, env) {
-		settings, err := s.rdb.HGet(ctx, s.keys(org).org(), "settings").Result()
+		st, err := s.Settings(ctx, org)
 		if err != nil {
-			return nil, unavailable(err)
+			return nil, err
 		}
-		var st orgRecord
-		_ = jsonUnmarshal(settings, &st)
 		if len(st.Environments) > 0 && !slices.Contains(st.Environments, env) {
 			return nil, verr.New(verr.NotFound, "environment", "no environment %q in org %s", env, org)
 		}
 		return map[string]string{}, nil
 	}
-	h, err := s.rdb.HGetAll(ctx, s.keys(org).env(project, env)).Result()
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	return h, nil
+	return s.EnvHash(ctx, org, project, env)
 }
 
 // PutShare creates or replaces the share of sh.Subject on (project, env).
 // It reports whether the share is new.
 func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdoc.Share, ifMatch string, a Actor) (orgdoc.Share, int64, bool, error) {
 	created := false
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -104,17 +98,17 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 		if err := t.checkShareSubject(sh.Subject); err != nil {
 			return nil, err
 		}
-		roles, err := t.tx.HKeys(t.ctx, t.k.roles()).Result()
+		roles, err := t.HKeys(t.k.Roles())
 		if err != nil {
 			return nil, err
 		}
 		if err := checkRoles(sh.Roles, func(r string) bool { return slices.Contains(roles, r) }); err != nil {
 			return nil, err
 		}
-		key := t.k.env(project, env)
+		key := t.k.Env(project, env)
 		h := map[string]string{}
 		if slices.Contains(pe.rec.Environments, env) {
-			if h, err = t.hgetall(key); err != nil {
+			if h, err = t.HGetAll(key); err != nil {
 				return nil, err
 			}
 		}
@@ -128,10 +122,10 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 		f := shareField(sh.Subject)
 		raw, exists := h[f]
 		var before *orgdoc.Share
-		seq := fastSeq(raw)
+		seq := SeqOf(raw)
 		if exists {
 			before = &orgdoc.Share{}
-			if err := jsonUnmarshal(raw, before); err != nil {
+			if err := Decode(raw, before); err != nil {
 				return nil, err
 			}
 			if err := checkIfMatch(ifMatch, *before, true); err != nil {
@@ -141,7 +135,7 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 			if err := checkIfMatch(ifMatch, nil, false); err != nil {
 				return nil, err
 			}
-			if seq, err = t.next(); err != nil {
+			if seq, err = t.Next(); err != nil {
 				return nil, err
 			}
 			created = true
@@ -149,16 +143,16 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 		if key, err = t.envForWrite(pe, env); err != nil {
 			return nil, err
 		}
-		t.hset(key, f, withSeq(sh, seq))
-		return &outcome{action: "share.put", target: shareTarget(project, env, sh.Subject), before: before, after: sh,
-			change: subjectChange(project, sh.Subject)}, nil
+		t.HSet(key, f, WithSeq(sh, seq))
+		return &Outcome{Action: "share.put", Target: shareTarget(project, env, sh.Subject), Before: before, After: sh,
+			Change: subjectChange(project, sh.Subject)}, nil
 	})
 	return sh, rev, created, err
 }
 
 // DeleteShare deletes the share of one subject on (project, env).
 func (s *Store) DeleteShare(ctx context.Context, org, project, env string, subj ShareSubject, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -172,15 +166,15 @@ func (s *Store) DeleteShare(ctx context.Context, org, project, env string, subj 
 			return nil, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
 		}
 		var sh orgdoc.Share
-		if err := jsonUnmarshal(raw, &sh); err != nil {
+		if err := Decode(raw, &sh); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, sh, true); err != nil {
 			return nil, err
 		}
-		t.hdel(key, shareField(subj))
-		return &outcome{action: "share.deleted", target: shareTarget(project, env, subj), before: sh,
-			change: subjectChange(project, subj)}, nil
+		t.HDel(key, shareField(subj))
+		return &Outcome{Action: "share.deleted", Target: shareTarget(project, env, subj), Before: sh,
+			Change: subjectChange(project, subj)}, nil
 	})
 }
 
@@ -207,11 +201,11 @@ func (t *txn) checkShareSubject(s ShareSubject) error {
 	case (s.User == "") == (s.Group == ""):
 		return verr.New(verr.Invalid, "subject", "subject must name exactly one of user, group")
 	case s.User != "":
-		if ok, err := t.hexists(t.k.users(), s.User); err != nil || !ok {
+		if ok, err := t.HExists(t.k.Users(), s.User); err != nil || !ok {
 			return firstErr(err, verr.New(verr.Invalid, "subject.user", "unknown user %q", s.User))
 		}
 	default:
-		if ok, err := t.hexists(t.k.groups(), s.Group); err != nil || !ok {
+		if ok, err := t.HExists(t.k.Groups(), s.Group); err != nil || !ok {
 			return firstErr(err, verr.New(verr.Invalid, "subject.group", "unknown group %q", s.Group))
 		}
 	}
@@ -250,23 +244,23 @@ func rolesInCatalog(roles []string, b *orgdoc.Build) error {
 // that branch with the latest `created` (ties: the greatest id), as the
 // policies choose it.
 func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build, error) {
-	raw, ok := env[fieldActivePolicy]
+	raw, ok := env[FieldActivePolicy]
 	if !ok {
 		return nil, nil
 	}
 	var ap struct{ Default orgdoc.Policy }
-	if err := jsonUnmarshal(raw, &ap); err != nil {
+	if err := Decode(raw, &ap); err != nil {
 		return nil, err
 	}
 	if id := ap.Default.Build; id != "" {
-		raw, ok, err := t.hget(t.k.builds(project), id)
+		raw, ok, err := t.HGet(t.k.Builds(project), id)
 		if err != nil || !ok {
 			return nil, err
 		}
 		var b orgdoc.Build
-		return &b, jsonUnmarshal(raw, &b)
+		return &b, Decode(raw, &b)
 	}
-	h, err := t.hgetall(t.k.builds(project))
+	h, err := t.HGetAll(t.k.Builds(project))
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +268,7 @@ func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build,
 	var bestT time.Time
 	for _, raw := range h {
 		var b orgdoc.Build
-		if err := jsonUnmarshal(raw, &b); err != nil {
+		if err := Decode(raw, &b); err != nil {
 			return nil, err
 		}
 		if b.Branch != ap.Default.LatestOnBranch {

@@ -27,12 +27,12 @@ const maxIDLen = 256
 
 // ListUsers pages through an org's users.
 func (s *Store) ListUsers(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.User], error) {
-	return listRecords[orgdoc.User](ctx, s, org, s.keys(org).users(), cursor, limit)
+	return listRecords[orgdoc.User](ctx, s, org, s.keys(org).Users(), cursor, limit)
 }
 
 // GetUser reads one user.
 func (s *Store) GetUser(ctx context.Context, org, id string) (orgdoc.User, error) {
-	return getRecord[orgdoc.User](ctx, s, org, s.keys(org).users(), id, "user", "user")
+	return getRecord[orgdoc.User](ctx, s, org, s.keys(org).Users(), id, "user", "user")
 }
 
 // CreateUser creates (invites) a user: status "invited" unless given.
@@ -43,20 +43,20 @@ func (s *Store) CreateUser(ctx context.Context, org string, u orgdoc.User, a Act
 	if err := checkUser(&u); err != nil {
 		return u, 0, err
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
-		if ok, err := t.hexists(t.k.users(), u.ID); err != nil || ok {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+		if ok, err := t.HExists(t.k.Users(), u.ID); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "id", "user %q exists", u.ID))
 		}
-		if ok, err := t.hexists(t.k.usernames(), u.Username); err != nil || ok {
+		if ok, err := t.HExists(t.k.Usernames(), u.Username); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "username", "username %q is taken", u.Username))
 		}
-		seq, err := t.next()
+		seq, err := t.Next()
 		if err != nil {
 			return nil, err
 		}
-		t.hset(t.k.users(), u.ID, withSeq(u, seq))
-		t.hset(t.k.usernames(), u.Username, u.ID)
-		return &outcome{action: "user.created", target: "user/" + u.ID, after: u, change: Change{Users: []string{u.ID}}}, nil
+		t.HSet(t.k.Users(), u.ID, WithSeq(u, seq))
+		t.HSet(t.k.Usernames(), u.Username, u.ID)
+		return &Outcome{Action: "user.created", Target: "user/" + u.ID, After: u, Change: Change{Users: []string{u.ID}}}, nil
 	})
 	return u, rev, err
 }
@@ -93,9 +93,9 @@ func checkUser(u *orgdoc.User) error {
 // this person, and a later user taking the old name must not inherit them.
 func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifMatch string, a Actor) (orgdoc.User, int64, error) {
 	var after orgdoc.User
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var u orgdoc.User
-		seq, err := t.getJSON(t.k.users(), id, &u, "user", "user")
+		seq, err := t.GetRecord(t.k.Users(), id, &u, "user", "user")
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +121,11 @@ func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifM
 			if err := checkUser(&u); err != nil {
 				return nil, err
 			}
-			if ok, err := t.hexists(t.k.usernames(), u.Username); err != nil || ok {
+			if ok, err := t.HExists(t.k.Usernames(), u.Username); err != nil || ok {
 				return nil, firstErr(err, verr.New(verr.Conflict, "username", "username %q is taken", u.Username))
 			}
-			t.hdel(t.k.usernames(), before.Username)
-			t.hset(t.k.usernames(), u.Username, id)
+			t.HDel(t.k.Usernames(), before.Username)
+			t.HSet(t.k.Usernames(), u.Username, id)
 			projects, err := t.moveUsernameOverrides(before.Username, u.Username)
 			if err != nil {
 				return nil, err
@@ -134,9 +134,9 @@ func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifM
 		} else if err := checkUser(&u); err != nil {
 			return nil, err
 		}
-		t.hset(t.k.users(), id, withSeq(u, seq))
+		t.HSet(t.k.Users(), id, WithSeq(u, seq))
 		after = u
-		return &outcome{action: "user.updated", target: "user/" + id, before: before, after: u, change: ch}, nil
+		return &Outcome{Action: "user.updated", Target: "user/" + id, Before: before, After: u, Change: ch}, nil
 	})
 	return after, rev, err
 }
@@ -150,17 +150,17 @@ func (t *txn) moveUsernameOverrides(from, to string) ([]string, error) {
 	}
 	var projects []string
 	for _, e := range envs {
-		raw, ok := e.h[prefixUsernameOvr+from]
+		raw, ok := e.h[PrefixUsernameOverride+from]
 		if !ok {
 			continue
 		}
 		var o orgdoc.Override
-		if err := jsonUnmarshal(raw, &o); err != nil {
+		if err := Decode(raw, &o); err != nil {
 			return nil, err
 		}
 		o.Username = to
-		t.hdel(e.key, prefixUsernameOvr+from)
-		t.hset(e.key, prefixUsernameOvr+to, withSeq(o, fastSeq(raw)))
+		t.HDel(e.key, PrefixUsernameOverride+from)
+		t.HSet(e.key, PrefixUsernameOverride+to, WithSeq(o, SeqOf(raw)))
 		projects = addUnique(projects, e.project)
 	}
 	return projects, nil
@@ -169,9 +169,9 @@ func (t *txn) moveUsernameOverrides(from, to string) ([]string, error) {
 // SetUserStatus activates or disables (or re-invites) a user.
 func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch string, a Actor) (orgdoc.User, int64, error) {
 	var after orgdoc.User
-	rev, err := s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var u orgdoc.User
-		seq, err := t.getJSON(t.k.users(), id, &u, "user", "user")
+		seq, err := t.GetRecord(t.k.Users(), id, &u, "user", "user")
 		if err != nil {
 			return nil, err
 		}
@@ -183,9 +183,9 @@ func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch stri
 		if err := checkUser(&u); err != nil {
 			return nil, err
 		}
-		t.hset(t.k.users(), id, withSeq(u, seq))
+		t.HSet(t.k.Users(), id, WithSeq(u, seq))
 		after = u
-		return &outcome{action: "user." + status, target: "user/" + id, before: before, after: u, change: Change{Users: []string{id}}}, nil
+		return &Outcome{Action: "user." + status, Target: "user/" + id, Before: before, After: u, Change: Change{Users: []string{id}}}, nil
 	})
 	return after, rev, err
 }
@@ -194,46 +194,46 @@ func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch stri
 // group memberships, shares in every environment, legacy grants, designer
 // role assignments, its username overrides and its flow permission entries.
 func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*outcome, error) {
+	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
 		var u orgdoc.User
-		if _, err := t.getJSON(t.k.users(), id, &u, "user", "user"); err != nil {
+		if _, err := t.GetRecord(t.k.Users(), id, &u, "user", "user"); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, u, true); err != nil {
 			return nil, err
 		}
-		groups, err := t.stringList(t.k.userGroups(), id)
+		groups, err := t.StringList(t.k.UserGroups(), id)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range groups {
-			t.zrem(t.k.members(g), id)
+			t.ZRem(t.k.Members(g), id)
 		}
-		t.hdel(t.k.userGroups(), id)
-		dgroups, err := t.stringList(t.k.dgroupsOf(), id)
+		t.HDel(t.k.UserGroups(), id)
+		dgroups, err := t.StringList(t.k.DGroupsOf(), id)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range dgroups {
-			t.zrem(t.k.dmembers(g), id)
+			t.ZRem(t.k.DMembers(g), id)
 		}
-		t.hdel(t.k.dgroupsOf(), id)
-		t.hdel(t.k.legacy(), id)
-		t.hdel(t.k.droles(), "u:"+id)
-		t.hdel(t.k.usernames(), u.Username)
-		t.hdel(t.k.users(), id)
+		t.HDel(t.k.DGroupsOf(), id)
+		t.HDel(t.k.Legacy(), id)
+		t.HDel(t.k.DRoles(), "u:"+id)
+		t.HDel(t.k.Usernames(), u.Username)
+		t.HDel(t.k.Users(), id)
 		// last_seen is written apart by the PDP (lastseen.go); a new user
 		// given this id later must not inherit the old sighting.
-		t.hdel(t.k.lastSeen(), id)
+		t.HDel(t.k.LastSeen(), id)
 		envs, err := t.allEnvs()
 		if err != nil {
 			return nil, err
 		}
 		var projects []string
 		for _, e := range envs {
-			for _, f := range []string{prefixUserShare + id, prefixUsernameOvr + u.Username} {
+			for _, f := range []string{PrefixUserShare + id, PrefixUsernameOverride + u.Username} {
 				if _, ok := e.h[f]; ok {
-					t.hdel(e.key, f)
+					t.HDel(e.key, f)
 					projects = addUnique(projects, e.project)
 				}
 			}
@@ -245,9 +245,9 @@ func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor
 			}
 		}
 		slices.Sort(projects)
-		return &outcome{action: "user.deleted", target: "user/" + id, before: u,
-			after:  map[string]any{"groups": groups, "designer_groups": dgroups, "projects": projects},
-			change: Change{Users: []string{id}, Groups: groups, Projects: projects}}, nil
+		return &Outcome{Action: "user.deleted", Target: "user/" + id, Before: u,
+			After:  map[string]any{"groups": groups, "designer_groups": dgroups, "projects": projects},
+			Change: Change{Users: []string{id}, Groups: groups, Projects: projects}}, nil
 	})
 }
 

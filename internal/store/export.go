@@ -15,7 +15,7 @@ import (
 // Everything is read in one MULTI so the export is a consistent snapshot.
 func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, error) {
 	k := s.keys(org)
-	index, err := s.rdb.SMembers(ctx, k.index()).Result()
+	index, err := s.rdb.SMembers(ctx, k.Index()).Result()
 	if err != nil {
 		return nil, 0, unavailable(err)
 	}
@@ -26,7 +26,7 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 	zsets := map[string]*redis.StringSliceCmd{}
 	var revCmd *redis.StringCmd
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		revCmd = p.Get(ctx, k.rev())
+		revCmd = p.Get(ctx, k.Rev())
 		for _, key := range index {
 			if isZset(k, key) {
 				zsets[key] = p.ZRange(ctx, key, 0, -1)
@@ -53,14 +53,14 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 		return nil
 	}
 	o := &orgdoc.Org{Org: org}
-	var settings orgRecord
-	_ = json.Unmarshal([]byte(h(k.org())["settings"]), &settings)
+	var settings OrgSettings
+	_ = json.Unmarshal([]byte(h(k.Org())["settings"]), &settings)
 	o.Environments, o.Workspaces = settings.Environments, settings.Workspaces
 	if len(o.Environments) == 0 {
 		o.Environments = nil
 	}
-	seen, _ := s.rdb.HGetAll(ctx, k.lastSeen()).Result()
-	for _, raw := range ordered(h(k.users())) {
+	seen, _ := s.rdb.HGetAll(ctx, k.LastSeen()).Result()
+	for _, raw := range ordered(h(k.Users())) {
 		var u orgdoc.User
 		_ = json.Unmarshal([]byte(raw), &u)
 		// Decisions keep last_seen apart (batched writes); the export shows it.
@@ -69,23 +69,23 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 		}
 		o.Users = append(o.Users, u)
 	}
-	for _, raw := range ordered(h(k.roles())) {
+	for _, raw := range ordered(h(k.Roles())) {
 		var r orgdoc.Role
 		_ = json.Unmarshal([]byte(raw), &r)
 		o.Roles = append(o.Roles, r)
 	}
-	for _, raw := range ordered(h(k.groups())) {
-		var g groupRecord
+	for _, raw := range ordered(h(k.Groups())) {
+		var g GroupRecord
 		_ = json.Unmarshal([]byte(raw), &g)
-		o.Groups = append(o.Groups, orgdoc.Group{Name: g.Name, Attributes: g.Attributes, Members: z(k.members(g.Name))})
+		o.Groups = append(o.Groups, orgdoc.Group{Name: g.Name, Attributes: g.Attributes, Members: z(k.Members(g.Name))})
 	}
 	type seqGrant struct {
 		seq int64
 		g   orgdoc.LegacyGrant
 	}
 	var grants []seqGrant
-	for user, raw := range h(k.legacy()) {
-		var rs []seqRole
+	for user, raw := range h(k.Legacy()) {
+		var rs []SeqRole
 		_ = json.Unmarshal([]byte(raw), &rs)
 		for _, r := range rs {
 			grants = append(grants, seqGrant{r.Seq, orgdoc.LegacyGrant{User: user, Role: r.Role}})
@@ -95,32 +95,32 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 	for _, g := range grants {
 		o.LegacyGrants = append(o.LegacyGrants, g.g)
 	}
-	for _, raw := range ordered(h(k.dgroups())) {
+	for _, raw := range ordered(h(k.DGroups())) {
 		var g struct{ Name string }
 		_ = json.Unmarshal([]byte(raw), &g)
-		o.DesignerGroups = append(o.DesignerGroups, orgdoc.DesignerGroup{Name: g.Name, Members: z(k.dmembers(g.Name))})
+		o.DesignerGroups = append(o.DesignerGroups, orgdoc.DesignerGroup{Name: g.Name, Members: z(k.DMembers(g.Name))})
 	}
 	type seqDR struct {
 		seq int64
 		d   orgdoc.DesignerRole
 	}
 	var drs []seqDR
-	for sk, raw := range h(k.droles()) {
-		var as []seqAssignment
+	for sk, raw := range h(k.DRoles()) {
+		var as []SeqAssignment
 		_ = json.Unmarshal([]byte(raw), &as)
 		for _, a := range as {
-			drs = append(drs, seqDR{a.Seq, orgdoc.DesignerRole{Subject: parseSubjectKey(sk), Role: a.Role, Scope: a.Scope}})
+			drs = append(drs, seqDR{a.Seq, orgdoc.DesignerRole{Subject: ParseSubjectKey(sk), Role: a.Role, Scope: a.Scope}})
 		}
 	}
 	sort.Slice(drs, func(i, j int) bool { return drs[i].seq < drs[j].seq })
 	for _, d := range drs {
 		o.DesignerRoles = append(o.DesignerRoles, d.d)
 	}
-	for _, raw := range ordered(h(k.projects())) {
-		var rec projectRecord
+	for _, raw := range ordered(h(k.Projects())) {
+		var rec ProjectRecord
 		_ = json.Unmarshal([]byte(raw), &rec)
 		p := orgdoc.Project{ID: rec.ID, Workspace: rec.Workspace, FlowPermissions: rec.FlowPermissions}
-		for _, braw := range ordered(h(k.builds(rec.ID))) {
+		for _, braw := range ordered(h(k.Builds(rec.ID))) {
 			var b orgdoc.Build
 			_ = json.Unmarshal([]byte(braw), &b)
 			p.Builds = append(p.Builds, b)
@@ -129,11 +129,11 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 			if p.Environments == nil {
 				p.Environments = map[string]*orgdoc.Environment{}
 			}
-			p.Environments[env] = envFromHash(h(k.env(rec.ID, env)))
+			p.Environments[env] = EnvFromHash(h(k.Env(rec.ID, env)))
 		}
 		o.Projects = append(o.Projects, p)
 	}
-	for _, raw := range ordered(h(k.filters())) {
+	for _, raw := range ordered(h(k.Filters())) {
 		var f orgdoc.BusinessFilter
 		_ = json.Unmarshal([]byte(raw), &f)
 		o.BusinessFilters = append(o.BusinessFilters, f)
@@ -141,8 +141,8 @@ func (s *Store) GetOrg(ctx context.Context, org string) (*orgdoc.Org, int64, err
 	return o, rev, nil
 }
 
-// envFromHash rebuilds an environment from its hash.
-func envFromHash(h map[string]string) *orgdoc.Environment {
+// EnvFromHash rebuilds an environment from its hash.
+func EnvFromHash(h map[string]string) *orgdoc.Environment {
 	e := &orgdoc.Environment{Shares: []orgdoc.Share{}}
 	type seqOvr struct {
 		seq int64
@@ -156,29 +156,29 @@ func envFromHash(h map[string]string) *orgdoc.Environment {
 	var shares []seqShare
 	for f, raw := range h {
 		switch {
-		case f == fieldActivePolicy:
+		case f == FieldActivePolicy:
 			var ap struct{ Default orgdoc.Policy }
 			_ = json.Unmarshal([]byte(raw), &ap)
 			if e.ActivePolicy == nil {
 				e.ActivePolicy = &orgdoc.ActivePolicy{}
 			}
 			e.ActivePolicy.Default = ap.Default
-		case f == fieldRoleOverride:
+		case f == FieldRoleOverride:
 			var list []json.RawMessage
 			_ = json.Unmarshal([]byte(raw), &list)
 			for _, r := range list {
 				var o orgdoc.Override
 				_ = json.Unmarshal(r, &o)
-				ovrs = append(ovrs, seqOvr{seqOf(string(r)), o})
+				ovrs = append(ovrs, seqOvr{SeqOf(string(r)), o})
 			}
-		case hasPrefix(f, prefixUsernameOvr), hasPrefix(f, prefixGroupOvr):
+		case hasPrefix(f, PrefixUsernameOverride), hasPrefix(f, PrefixGroupOverride):
 			var o orgdoc.Override
 			_ = json.Unmarshal([]byte(raw), &o)
-			ovrs = append(ovrs, seqOvr{seqOf(raw), o})
-		case hasPrefix(f, prefixUserShare), hasPrefix(f, prefixGroupShare):
+			ovrs = append(ovrs, seqOvr{SeqOf(raw), o})
+		case hasPrefix(f, PrefixUserShare), hasPrefix(f, PrefixGroupShare):
 			var s orgdoc.Share
 			_ = json.Unmarshal([]byte(raw), &s)
-			shares = append(shares, seqShare{seqOf(raw), s})
+			shares = append(shares, seqShare{SeqOf(raw), s})
 		}
 	}
 	if e.ActivePolicy != nil {
@@ -201,7 +201,7 @@ func ordered(h map[string]string) []string {
 	for _, v := range h {
 		out = append(out, v)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return seqOf(out[i]) < seqOf(out[j]) })
+	sort.SliceStable(out, func(i, j int) bool { return SeqOf(out[i]) < SeqOf(out[j]) })
 	return out
 }
 
@@ -211,7 +211,7 @@ func isZset(k keys, key string) bool {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-func parseSubjectKey(sk string) orgdoc.Subject {
+func ParseSubjectKey(sk string) orgdoc.Subject {
 	if hasPrefix(sk, "u:") {
 		return orgdoc.Subject{User: sk[2:]}
 	}

@@ -132,7 +132,7 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 	sort.Strings(live)
 	var rev int64
 	txf := func(tx *redis.Tx) error {
-		cur, err := tx.Get(ctx, k.rev()).Int64()
+		cur, err := tx.Get(ctx, k.Rev()).Int64()
 		if err != nil && err != redis.Nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 		if err := checkBuildsUnchanged(ctx, tx, st); err != nil {
 			return err
 		}
-		old, err := tx.SMembers(ctx, k.index()).Result()
+		old, err := tx.SMembers(ctx, k.Index()).Result()
 		if err != nil {
 			return err
 		}
@@ -160,11 +160,11 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 			for _, key := range live {
 				p.Rename(ctx, st.tmp+strings.TrimPrefix(key, k.p), key)
 			}
-			p.Del(ctx, k.index())
+			p.Del(ctx, k.Index())
 			if len(live) > 0 {
-				p.SAdd(ctx, k.index(), toAny(live)...)
+				p.SAdd(ctx, k.Index(), toAny(live)...)
 			}
-			p.Set(ctx, k.seq(), st.seq, 0)
+			p.Set(ctx, k.Seq(), st.seq, 0)
 			s.record(p, k, rev, a, "org.replaced", "org/"+org,
 				map[string]any{"revision": cur}, map[string]any{"revision": rev, "users": l.users, "groups": l.groups, "projects": l.projects},
 				Change{Org: org, Kind: "org.replaced", All: true})
@@ -183,7 +183,7 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 // each build the org already has is compared with the staged one.
 func checkBuildsUnchanged(ctx context.Context, tx *redis.Tx, st staged) error {
 	for _, pb := range st.layout.builds {
-		cur, err := tx.HMGet(ctx, st.k.builds(pb.id), pb.ids...).Result()
+		cur, err := tx.HMGet(ctx, st.k.Builds(pb.id), pb.ids...).Result()
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func checkBuildsUnchanged(ctx context.Context, tx *redis.Tx, st staged) error {
 		if len(exist) == 0 {
 			continue
 		}
-		staged, err := tx.HMGet(ctx, st.tmp+strings.TrimPrefix(st.k.builds(pb.id), st.k.p), ids...).Result()
+		staged, err := tx.HMGet(ctx, st.tmp+strings.TrimPrefix(st.k.Builds(pb.id), st.k.p), ids...).Result()
 		if err != nil {
 			return err
 		}

@@ -77,38 +77,38 @@ func (c *content) finish() {
 	c.lists = nil
 }
 
-func mustJSON(v any) string {
+func MustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-// orgRecord is the org-level settings (the "org" hash).
-type orgRecord struct {
+// OrgSettings is the org-level settings (the "org" hash).
+type OrgSettings struct {
 	Environments []string           `json:"environments"`
 	Workspaces   []orgdoc.Workspace `json:"workspaces"`
 }
 
-// projectRecord is a project without its builds and environments, plus the
+// ProjectRecord is a project without its builds and environments, plus the
 // names of the environments it has settings in.
-type projectRecord struct {
+type ProjectRecord struct {
 	ID              string                  `json:"id"`
 	Workspace       string                  `json:"workspace"`
 	FlowPermissions *orgdoc.FlowPermissions `json:"flow_permissions,omitempty"`
 	Environments    []string                `json:"environments"`
 }
 
-// groupRecord is a group without its members (kept in a sorted set).
-type groupRecord struct {
+// GroupRecord is a group without its members (kept in a sorted set).
+type GroupRecord struct {
 	Name       string              `json:"name"`
 	Attributes map[string][]string `json:"attributes,omitempty"`
 }
 
-type seqRole struct {
+type SeqRole struct {
 	Role string `json:"role"`
 	Seq  int64  `json:"#"`
 }
 
-type seqAssignment struct {
+type SeqAssignment struct {
 	Seq   int64        `json:"#"`
 	Role  string       `json:"role"`
 	Scope orgdoc.Scope `json:"scope"`
@@ -164,25 +164,25 @@ func (l *orgLayout) Settings(org string, envs []string, ws []orgdoc.Workspace) e
 		}
 		l.k, l.w = k, w
 	}
-	l.w.hset(l.k.org(), "settings", mustJSON(orgRecord{Environments: nonNil(envs), Workspaces: ws}))
+	l.w.hset(l.k.Org(), "settings", MustJSON(OrgSettings{Environments: nonNil(envs), Workspaces: ws}))
 	return l.w.err()
 }
 
 func (l *orgLayout) User(u *orgdoc.User) error {
-	l.w.hset(l.k.users(), u.ID, withSeq(u, l.next()))
-	l.w.hset(l.k.usernames(), u.Username, u.ID)
+	l.w.hset(l.k.Users(), u.ID, WithSeq(u, l.next()))
+	l.w.hset(l.k.Usernames(), u.Username, u.ID)
 	l.users++
 	return l.w.err()
 }
 
 func (l *orgLayout) Role(r *orgdoc.Role) error {
-	l.w.hset(l.k.roles(), r.Name, withSeq(r, l.next()))
+	l.w.hset(l.k.Roles(), r.Name, WithSeq(r, l.next()))
 	return l.w.err()
 }
 
 // startGroup gives the group's record its position, before its members'.
 func (l *orgLayout) startGroup(name string) error {
-	l.group, l.groupJSON, l.groupSeq = name, mustJSON(name), l.next()
+	l.group, l.groupJSON, l.groupSeq = name, MustJSON(name), l.next()
 	return l.w.err()
 }
 
@@ -199,57 +199,57 @@ func (l *orgLayout) addMembers(key, rev string, ids []string) error {
 func (l *orgLayout) GroupStart(name string) error { return l.startGroup(name) }
 
 func (l *orgLayout) GroupMembers(ids []string) error {
-	return l.addMembers(l.k.members(l.group), l.k.userGroups(), ids)
+	return l.addMembers(l.k.Members(l.group), l.k.UserGroups(), ids)
 }
 
 func (l *orgLayout) GroupEnd(g *orgdoc.Group) error {
-	l.w.hset(l.k.groups(), g.Name, withSeq(groupRecord{Name: g.Name, Attributes: g.Attributes}, l.groupSeq))
+	l.w.hset(l.k.Groups(), g.Name, WithSeq(GroupRecord{Name: g.Name, Attributes: g.Attributes}, l.groupSeq))
 	l.groups++
 	return l.w.err()
 }
 
 func (l *orgLayout) LegacyGrant(lg *orgdoc.LegacyGrant) error {
-	l.w.appendJSON(l.k.legacy(), lg.User, mustJSON(seqRole{Role: lg.Role, Seq: l.next()}))
+	l.w.appendJSON(l.k.Legacy(), lg.User, MustJSON(SeqRole{Role: lg.Role, Seq: l.next()}))
 	return l.w.err()
 }
 
 func (l *orgLayout) DesignerGroupStart(name string) error { return l.startGroup(name) }
 
 func (l *orgLayout) DesignerGroupMembers(ids []string) error {
-	return l.addMembers(l.k.dmembers(l.group), l.k.dgroupsOf(), ids)
+	return l.addMembers(l.k.DMembers(l.group), l.k.DGroupsOf(), ids)
 }
 
 func (l *orgLayout) DesignerGroupEnd(g *orgdoc.DesignerGroup) error {
-	l.w.hset(l.k.dgroups(), g.Name, withSeq(map[string]string{"name": g.Name}, l.groupSeq))
+	l.w.hset(l.k.DGroups(), g.Name, WithSeq(map[string]string{"name": g.Name}, l.groupSeq))
 	return l.w.err()
 }
 
 func (l *orgLayout) DesignerRole(d *orgdoc.DesignerRole) error {
-	l.w.appendJSON(l.k.droles(), subjectKey(d.Subject), mustJSON(seqAssignment{Seq: l.next(), Role: d.Role, Scope: d.Scope}))
+	l.w.appendJSON(l.k.DRoles(), SubjectKey(d.Subject), MustJSON(SeqAssignment{Seq: l.next(), Role: d.Role, Scope: d.Scope}))
 	return l.w.err()
 }
 
 func (l *orgLayout) Project(p *orgdoc.Project) error {
-	rec := projectRecord{ID: p.ID, Workspace: p.Workspace, FlowPermissions: p.FlowPermissions, Environments: []string{}}
+	rec := ProjectRecord{ID: p.ID, Workspace: p.Workspace, FlowPermissions: p.FlowPermissions, Environments: []string{}}
 	if len(p.Builds) > 0 {
 		pb := projectBuilds{index: l.projects, id: p.ID, ids: make([]string, len(p.Builds))}
 		for i, b := range p.Builds {
-			l.w.hset(l.k.builds(p.ID), b.ID, withSeq(b, l.next()))
+			l.w.hset(l.k.Builds(p.ID), b.ID, WithSeq(b, l.next()))
 			pb.ids[i] = b.ID
 		}
 		l.builds = append(l.builds, pb)
 	}
 	for _, name := range sortedEnvNames(p.Environments) {
 		rec.Environments = append(rec.Environments, name)
-		l.env(l.k.env(p.ID, name), p.Environments[name])
+		l.env(l.k.Env(p.ID, name), p.Environments[name])
 	}
-	l.w.hset(l.k.projects(), p.ID, withSeq(rec, l.next()))
+	l.w.hset(l.k.Projects(), p.ID, WithSeq(rec, l.next()))
 	l.projects++
 	return l.w.err()
 }
 
 func (l *orgLayout) BusinessFilter(f *orgdoc.BusinessFilter) error {
-	l.w.hset(l.k.filters(), f.ID, withSeq(f, l.next()))
+	l.w.hset(l.k.Filters(), f.ID, WithSeq(f, l.next()))
 	return l.w.err()
 }
 
@@ -261,33 +261,33 @@ func (l *orgLayout) env(key string, e *orgdoc.Environment) {
 		return
 	}
 	if ap := e.ActivePolicy; ap != nil {
-		l.w.hset(key, fieldActivePolicy, withSeq(map[string]any{"default": ap.Default}, l.next()))
+		l.w.hset(key, FieldActivePolicy, WithSeq(map[string]any{"default": ap.Default}, l.next()))
 		var roleOverrides []string
 		for _, o := range ap.Overrides {
-			v := withSeq(o, l.next())
+			v := WithSeq(o, l.next())
 			switch o.Type {
 			case orgdoc.OverrideUsername:
-				l.w.hset(key, prefixUsernameOvr+o.Username, v)
+				l.w.hset(key, PrefixUsernameOverride+o.Username, v)
 			case orgdoc.OverrideGroup:
-				l.w.hset(key, prefixGroupOvr+o.Group, v)
+				l.w.hset(key, PrefixGroupOverride+o.Group, v)
 			default:
 				roleOverrides = append(roleOverrides, v)
 			}
 		}
 		if len(roleOverrides) > 0 {
-			l.w.hset(key, fieldRoleOverride, "["+strings.Join(roleOverrides, ",")+"]")
+			l.w.hset(key, FieldRoleOverride, "["+strings.Join(roleOverrides, ",")+"]")
 		}
 	}
 	for _, s := range e.Shares {
-		f := prefixUserShare + s.Subject.User
+		f := PrefixUserShare + s.Subject.User
 		if s.Subject.Group != "" {
-			f = prefixGroupShare + s.Subject.Group
+			f = PrefixGroupShare + s.Subject.Group
 		}
-		l.w.hset(key, f, withSeq(s, l.next()))
+		l.w.hset(key, f, WithSeq(s, l.next()))
 	}
 }
 
-func subjectKey(s orgdoc.Subject) string {
+func SubjectKey(s orgdoc.Subject) string {
 	if s.User != "" {
 		return "u:" + s.User
 	}
@@ -320,7 +320,7 @@ func sameManifest(a, b string) bool {
 	}
 	delete(x, "#")
 	delete(y, "#")
-	return mustJSON(prune(x)) == mustJSON(prune(y))
+	return MustJSON(prune(x)) == MustJSON(prune(y))
 }
 
 // prune drops empty values (null, [], {}) so that omitted and empty compare

@@ -24,7 +24,7 @@ func (s *Store) ScanUserIDs(ctx context.Context, org, token string, batch int) (
 	}
 	// HSCAN NOVALUES needs Redis 7.4; plain HSCAN works everywhere and the
 	// values are dropped.
-	kv, next, err := s.rdb.HScan(ctx, s.keys(org).users(), cursor, "*", int64(batch)).Result()
+	kv, next, err := s.rdb.HScan(ctx, s.keys(org).Users(), cursor, "*", int64(batch)).Result()
 	if err != nil {
 		return nil, "", unavailable(err)
 	}

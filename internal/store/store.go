@@ -13,6 +13,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,53 +111,60 @@ func unavailable(err error) error {
 	return verr.Wrap(verr.Unavailable, "", err, "redis: %v", err)
 }
 
-// keys names the keys of one org.
-type keys struct{ p string }
+// Keys names the keys of one org (docs/redis-keys.md). Every key carries the
+// org's hash tag, so all of them live in one Cluster slot. Code outside the
+// store uses them only inside a Tx (Store.Write) or with the store's reads.
+type Keys struct{ p string }
 
-func (s *Store) keys(org string) keys { return keys{p: s.cfg.Prefix + ":{" + org + "}:"} }
+// Keys returns the key names of org.
+func (s *Store) Keys(org string) Keys { return s.keys(org) }
 
-func (k keys) org() string        { return k.p + "org" }
-func (k keys) rev() string        { return k.p + "rev" }
-func (k keys) seq() string        { return k.p + "seq" }
-func (k keys) index() string      { return k.p + "keys" }
-func (k keys) users() string      { return k.p + "users" }
-func (k keys) usernames() string  { return k.p + "usernames" }
-func (k keys) roles() string      { return k.p + "roles" }
-func (k keys) groups() string     { return k.p + "groups" }
-func (k keys) userGroups() string { return k.p + "user_groups" }
-func (k keys) legacy() string     { return k.p + "legacy" }
-func (k keys) dgroups() string    { return k.p + "dgroups" }
-func (k keys) dgroupsOf() string  { return k.p + "dgroups_of" }
-func (k keys) droles() string     { return k.p + "droles" }
-func (k keys) projects() string   { return k.p + "projects" }
-func (k keys) filters() string    { return k.p + "filters" }
-func (k keys) audit() string      { return k.p + "audit" }
-func (k keys) changes() string    { return k.p + "changes" }
-func (k keys) lastSeen() string   { return k.p + "last_seen" }
+func (s *Store) keys(org string) Keys { return Keys{p: s.cfg.Prefix + ":{" + org + "}:"} }
 
-func (k keys) members(group string) string  { return k.p + "members:" + group }
-func (k keys) dmembers(group string) string { return k.p + "dmembers:" + group }
-func (k keys) builds(project string) string { return k.p + "builds:" + project }
-func (k keys) env(project, env string) string {
+func (k Keys) Org() string        { return k.p + "org" } // hash: "settings" (OrgSettings)
+func (k Keys) Rev() string        { return k.p + "rev" }
+func (k Keys) Seq() string        { return k.p + "seq" } // last record position given
+func (k Keys) Index() string      { return k.p + "keys" }
+func (k Keys) Users() string      { return k.p + "users" }
+func (k Keys) Usernames() string  { return k.p + "usernames" }
+func (k Keys) Roles() string      { return k.p + "roles" }
+func (k Keys) Groups() string     { return k.p + "groups" }
+func (k Keys) UserGroups() string { return k.p + "user_groups" }
+func (k Keys) Legacy() string     { return k.p + "legacy" }
+func (k Keys) DGroups() string    { return k.p + "dgroups" }
+func (k Keys) DGroupsOf() string  { return k.p + "dgroups_of" }
+func (k Keys) DRoles() string     { return k.p + "droles" }
+func (k Keys) Projects() string   { return k.p + "projects" }
+func (k Keys) Filters() string    { return k.p + "filters" }
+func (k Keys) Audit() string      { return k.p + "audit" }
+func (k Keys) Changes() string    { return k.p + "changes" }
+func (k Keys) LastSeen() string   { return k.p + "last_seen" }
+
+func (k Keys) Members(group string) string  { return k.p + "members:" + group }
+func (k Keys) DMembers(group string) string { return k.p + "dmembers:" + group }
+func (k Keys) Builds(project string) string { return k.p + "builds:" + project }
+func (k Keys) Env(project, env string) string {
 	return k.p + "env:" + project + ":" + env
 }
 
 // orgsKey is the set of org ids (outside any org's slot).
 func (s *Store) orgsKey() string { return s.cfg.Prefix + ":orgs" }
 
-// Fields of an environment hash.
+// Fields of an environment hash (Keys.Env): the active policy's default,
+// the deprecated role overrides (one JSON list), and per subject its share
+// and override, named by prefix + user id, group or username.
 const (
-	fieldActivePolicy = "ap"
-	fieldRoleOverride = "ro"
-	prefixUserShare   = "su:"
-	prefixGroupShare  = "sg:"
-	prefixUsernameOvr = "uo:"
-	prefixGroupOvr    = "go:"
+	FieldActivePolicy      = "ap"
+	FieldRoleOverride      = "ro"
+	PrefixUserShare        = "su:"
+	PrefixGroupShare       = "sg:"
+	PrefixUsernameOverride = "uo:"
+	PrefixGroupOverride    = "go:"
 )
 
-// withSeq renders v as a JSON object with an extra "#" member: the position
+// WithSeq renders v as a JSON object with an extra "#" member: the position
 // of the record in its collection, so that export keeps the imported order.
-func withSeq(v any, seq int64) string {
+func WithSeq(v any, seq int64) string {
 	b, _ := json.Marshal(v)
 	if len(b) < 2 || b[0] != '{' {
 		return string(b)
@@ -168,13 +176,34 @@ func withSeq(v any, seq int64) string {
 	return `{"#":` + string(s) + `,` + string(b[1:])
 }
 
-// seqOf reads the "#" member of a stored record.
-func seqOf(raw string) int64 {
+// SeqOf reads the "#" member of a stored record: straight from the head
+// that WithSeq writes, without decoding the whole record; other shapes are
+// decoded.
+func SeqOf(raw string) int64 {
+	const head = `{"#":`
+	if strings.HasPrefix(raw, head) {
+		rest := raw[len(head):]
+		end := strings.IndexAny(rest, ",}")
+		if end > 0 {
+			if n, err := strconv.ParseInt(rest[:end], 10, 64); err == nil {
+				return n
+			}
+		}
+	}
 	var x struct {
 		Seq int64 `json:"#"`
 	}
 	_ = json.Unmarshal([]byte(raw), &x)
 	return x.Seq
+}
+
+// Decode decodes a stored JSON value into v; a value that does not decode
+// is an Internal error (the store holds only what it wrote).
+func Decode(raw string, v any) error {
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return verr.Wrap(verr.Internal, "", err, "stored record unreadable: %v", err)
+	}
+	return nil
 }
 
 // Orgs lists the org ids in the store.
@@ -188,7 +217,7 @@ func (s *Store) Orgs(ctx context.Context) ([]string, error) {
 
 // Revision is the org's revision: it grows with every write (0: no such org).
 func (s *Store) Revision(ctx context.Context, org string) (int64, error) {
-	n, err := s.rdb.Get(ctx, s.keys(org).rev()).Int64()
+	n, err := s.rdb.Get(ctx, s.keys(org).Rev()).Int64()
 	if err == redis.Nil {
 		return 0, nil
 	}
