@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 )
 
 // Shares (the Share modal) and the active policy of a project in one
@@ -39,11 +39,11 @@ type overrideBody struct {
 	Policy   orgdoc.Policy `json:"policy"`
 }
 
-func subjectOf(kind, name string) store.ShareSubject {
+func subjectOf(kind, name string) domain.ShareSubject {
 	if kind == "groups" {
-		return store.ShareSubject{Group: name}
+		return domain.ShareSubject{Group: name}
 	}
-	return store.ShareSubject{User: name}
+	return domain.ShareSubject{User: name}
 }
 
 func (a *api) listShares(c *call) error {
@@ -51,12 +51,12 @@ func (a *api) listShares(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListShares(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), cursor, limit))
+	return c.list(a.dom.ListShares(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), cursor, limit))
 }
 
 func (a *api) getShare(kind string) func(c *call) error {
 	return func(c *call) error {
-		sh, err := a.st.GetShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), subjectOf(kind, c.Param("subject")))
+		sh, err := a.dom.GetShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), subjectOf(kind, c.Param("subject")))
 		if err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (a *api) putShare(kind string) func(c *call) error {
 			return err
 		}
 		sh := orgdoc.Share{Subject: subjectOf(kind, c.Param("subject")), Roles: b.Roles}
-		sh, rev, isNew, err := a.st.PutShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), sh, c.ifMatch(), c.actor)
+		sh, rev, isNew, err := a.dom.PutShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), sh, c.ifMatch(), c.actor)
 		if err != nil {
 			return err
 		}
@@ -83,13 +83,13 @@ func (a *api) putShare(kind string) func(c *call) error {
 
 func (a *api) deleteShare(kind string) func(c *call) error {
 	return func(c *call) error {
-		return c.done(a.st.DeleteShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"),
+		return c.done(a.dom.DeleteShare(c.Request.Context(), c.org, c.Param("project"), c.Param("env"),
 			subjectOf(kind, c.Param("subject")), c.ifMatch(), c.actor))
 	}
 }
 
 func (a *api) getActivePolicy(c *call) error {
-	ap, err := a.st.GetActivePolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"))
+	ap, err := a.dom.GetActivePolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"))
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *api) putDefault(c *call) error {
 	if err := c.decode(&p); err != nil {
 		return err
 	}
-	ap, rev, err := a.st.PutDefaultPolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), p, c.ifMatch(), c.actor)
+	ap, rev, err := a.dom.PutDefaultPolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), p, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (a *api) putOverride(c *call) error {
 	case orgdoc.OverrideRole:
 		ov.Role = c.Param("name")
 	}
-	ap, rev, err := a.st.PutOverride(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), ov, c.ifMatch(), c.actor)
+	ap, rev, err := a.dom.PutOverride(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), ov, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (a *api) putOverride(c *call) error {
 }
 
 func (a *api) deleteOverride(c *call) error {
-	ap, rev, err := a.st.DeleteOverride(c.Request.Context(), c.org, c.Param("project"), c.Param("env"),
+	ap, rev, err := a.dom.DeleteOverride(c.Request.Context(), c.org, c.Param("project"), c.Param("env"),
 		overrideType(c), c.Param("name"), c.ifMatch(), c.actor)
 	if err != nil {
 		return err
@@ -153,5 +153,5 @@ func (a *api) deleteOverride(c *call) error {
 }
 
 func (a *api) deleteActivePolicy(c *call) error {
-	return c.done(a.st.DeleteActivePolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteActivePolicy(c.Request.Context(), c.org, c.Param("project"), c.Param("env"), c.ifMatch(), c.actor))
 }

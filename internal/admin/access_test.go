@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -53,7 +53,7 @@ func TestShareOutsideActiveBuild(t *testing.T) {
 			if g.header.Get("ETag") != r.header.Get("ETag") {
 				t.Fatal("the ETag of a write differs from the GET's")
 			}
-			var page store.Page[orgdoc.Share]
+			var page domain.Page[orgdoc.Share]
 			h.do("GET", base+"/projects/"+c.project+"/environments/prod/shares", nil).want(http.StatusOK).decode(&page)
 			last := page.Items[len(page.Items)-1]
 			if last.Subject.User != c.user || !slices.Equal(last.Roles, c.catalog[:2]) {
@@ -92,7 +92,7 @@ func TestActivePolicy(t *testing.T) {
 	})
 	org := h.putOrg(doc)
 	ap := "/admin/v1/orgs/" + org + "/projects/mortgage/environments/prod/active-policy"
-	var pol store.ActivePolicy
+	var pol domain.ActivePolicy
 	got := h.do("GET", ap, nil).want(http.StatusOK)
 	got.decode(&pol)
 	if len(pol.Overrides) != 2 || pol.Overrides[1].Type != "role" || !pol.Overrides[1].Deprecated || pol.Overrides[0].Deprecated {
@@ -127,9 +127,9 @@ func TestActivePolicy(t *testing.T) {
 
 	// The ETag read before these writes is stale now.
 	h.do("DELETE", ap+"/overrides/role/Teller", nil, "If-Match", etag).wantError(http.StatusPreconditionFailed, verr.PreconditionFailed, "If-Match")
-	pol = store.ActivePolicy{}
+	pol = domain.ActivePolicy{}
 	h.do("DELETE", ap+"/overrides/role/Teller", nil).want(http.StatusOK).decode(&pol)
-	if len(pol.Overrides) != 3 || slices.ContainsFunc(pol.Overrides, func(o store.OverrideView) bool { return o.Deprecated }) {
+	if len(pol.Overrides) != 3 || slices.ContainsFunc(pol.Overrides, func(o domain.OverrideView) bool { return o.Deprecated }) {
 		t.Fatalf("overrides %+v", pol.Overrides)
 	}
 	h.do("PUT", ap+"/default", map[string]any{"build": "m9"}).wantError(http.StatusUnprocessableEntity, verr.Invalid, "build")

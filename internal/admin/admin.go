@@ -1,5 +1,6 @@
 // Package admin is Verdict's admin API (docs/admin-api.md): Gin handlers
-// under /admin/v1/orgs/{org}/… over the store's atomic admin writes.
+// under /admin/v1/orgs/{org}/… over the admin rules of package
+// admin/domain (and the store's whole-org import, export and audit).
 //
 // Every call is authorized before anything else is read, the body included:
 // the Authorizer gets the org and a Check naming the resource and the
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -54,13 +56,14 @@ const (
 var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 type api struct {
-	st    *store.Store
+	st    *store.Store  // whole-org import, export, deletion and audit
+	dom   *domain.Admin // every other call: the admin rules
 	authz Authorizer
 }
 
 // Register adds every route of the admin API under /admin/v1/orgs.
 func Register(r gin.IRouter, st *store.Store, authz Authorizer) {
-	a := &api{st: st, authz: authz}
+	a := &api{st: st, dom: domain.New(st), authz: authz}
 	g := r.Group("/admin/v1/orgs")
 	a.orgRoutes(g)
 	a.userRoutes(g)
@@ -163,8 +166,8 @@ func (c *call) page() (string, int, error) {
 	limit := 0
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			return "", 0, verr.New(verr.InvalidInput, "limit", "limit must be an integer between 1 and %d", store.MaxLimit)
+		if err != nil || n < 1 || n > domain.MaxLimit {
+			return "", 0, verr.New(verr.InvalidInput, "limit", "limit must be an integer between 1 and %d", domain.MaxLimit)
 		}
 		limit = n
 	}
@@ -173,7 +176,7 @@ func (c *call) page() (string, int, error) {
 
 // record answers one record with its ETag.
 func (c *call) record(status int, v any, rev int64) error {
-	c.Header("ETag", store.ETag(v))
+	c.Header("ETag", domain.ETag(v))
 	c.revision(rev)
 	c.JSON(status, v)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/verdict-pdp/verdict/internal/admin"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -42,7 +43,7 @@ func TestAuditRecordsEveryWrite(t *testing.T) {
 	var all []store.AuditEntry
 	cursor := ""
 	for {
-		var p store.Page[store.AuditEntry]
+		var p domain.Page[store.AuditEntry]
 		h.do("GET", base+"/audit?limit=3&cursor="+cursor, nil).want(http.StatusOK).decode(&p)
 		all = append(all, p.Items...)
 		if p.NextCursor == "" {

@@ -56,11 +56,11 @@ func (a *api) listDesignerGroups(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListDesignerGroups(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListDesignerGroups(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getDesignerGroup(c *call) error {
-	g, err := a.st.GetDesignerGroup(c.Request.Context(), c.org, c.Param("group"))
+	g, err := a.dom.GetDesignerGroup(c.Request.Context(), c.org, c.Param("group"))
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (a *api) createDesignerGroup(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	g, rev, err := a.st.CreateDesignerGroup(c.Request.Context(), c.org, b.Name, b.Members, c.actor)
+	g, rev, err := a.dom.CreateDesignerGroup(c.Request.Context(), c.org, b.Name, b.Members, c.actor)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (a *api) createDesignerGroup(c *call) error {
 }
 
 func (a *api) deleteDesignerGroup(c *call) error {
-	return c.done(a.st.DeleteDesignerGroup(c.Request.Context(), c.org, c.Param("group"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteDesignerGroup(c.Request.Context(), c.org, c.Param("group"), c.ifMatch(), c.actor))
 }
 
 func (a *api) listDesignerMembers(c *call) error {
@@ -88,7 +88,7 @@ func (a *api) listDesignerMembers(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListDesignerMembers(c.Request.Context(), c.org, c.Param("group"), cursor, limit))
+	return c.list(a.dom.ListDesignerMembers(c.Request.Context(), c.org, c.Param("group"), cursor, limit))
 }
 
 func (a *api) addDesignerMembers(c *call) error {
@@ -96,11 +96,11 @@ func (a *api) addDesignerMembers(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	return c.done(a.st.AddDesignerMembers(c.Request.Context(), c.org, c.Param("group"), b.Users, c.actor))
+	return c.done(a.dom.AddDesignerMembers(c.Request.Context(), c.org, c.Param("group"), b.Users, c.actor))
 }
 
 func (a *api) removeDesignerMember(c *call) error {
-	return c.done(a.st.RemoveDesignerMember(c.Request.Context(), c.org, c.Param("group"), c.Param("user"), c.actor))
+	return c.done(a.dom.RemoveDesignerMember(c.Request.Context(), c.org, c.Param("group"), c.Param("user"), c.actor))
 }
 
 // project is the route's project, "" on org-level routes.
@@ -117,7 +117,7 @@ func (a *api) listDesignerRoles(onProject bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		return c.list(a.st.ListDesignerRoles(c.Request.Context(), c.org, project(c, onProject), cursor, limit))
+		return c.list(a.dom.ListDesignerRoles(c.Request.Context(), c.org, project(c, onProject), cursor, limit))
 	}
 }
 
@@ -127,7 +127,7 @@ func (a *api) getDesignerRole(onProject bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		da, err := a.st.GetDesignerRole(c.Request.Context(), c.org, project(c, onProject), id)
+		da, err := a.dom.GetDesignerRole(c.Request.Context(), c.org, project(c, onProject), id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (a *api) assignDesignerRole(onProject bool) func(c *call) error {
 		} else if dr.Scope.Project != "" {
 			return verr.New(verr.InvalidInput, "scope.project", "assign project roles under /projects/%s/designer-roles", dr.Scope.Project)
 		}
-		da, rev, err := a.st.AssignDesignerRole(c.Request.Context(), c.org, dr, c.actor)
+		da, rev, err := a.dom.AssignDesignerRole(c.Request.Context(), c.org, dr, c.actor)
 		if err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (a *api) unassignDesignerRole(onProject bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		return c.done(a.st.UnassignDesignerRole(c.Request.Context(), c.org, project(c, onProject), id, c.ifMatch(), c.actor))
+		return c.done(a.dom.UnassignDesignerRole(c.Request.Context(), c.org, project(c, onProject), id, c.ifMatch(), c.actor))
 	}
 }
 
@@ -180,7 +180,7 @@ func (a *api) transferOwner(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	da, rev, err := a.st.TransferProjectOwner(c.Request.Context(), c.org, c.Param("project"), b.User, c.actor)
+	da, rev, err := a.dom.TransferProjectOwner(c.Request.Context(), c.org, c.Param("project"), b.User, c.actor)
 	if err != nil {
 		return err
 	}

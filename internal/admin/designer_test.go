@@ -5,17 +5,17 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // owners lists the project_owner assignments of a project.
-func (h *harness) owners(org, project string) []store.DesignerAssignment {
+func (h *harness) owners(org, project string) []domain.DesignerAssignment {
 	h.t.Helper()
-	var page store.Page[store.DesignerAssignment]
+	var page domain.Page[domain.DesignerAssignment]
 	h.do("GET", "/admin/v1/orgs/"+org+"/projects/"+project+"/designer-roles", nil).want(http.StatusOK).decode(&page)
-	var out []store.DesignerAssignment
+	var out []domain.DesignerAssignment
 	for _, da := range page.Items {
 		if da.Role == orgdoc.DesignerProjectOwner {
 			out = append(out, da)
@@ -44,7 +44,7 @@ func TestProjectOwner(t *testing.T) {
 			if h.revision(org) != rev {
 				t.Fatal("a refused assignment changed the org")
 			}
-			var da store.DesignerAssignment
+			var da domain.DesignerAssignment
 			h.do("POST", base+"/owner", map[string]string{"user": c.next}, "X-Justification", "handover").want(http.StatusOK).decode(&da)
 			if o := h.owners(org, c.project); len(o) != 1 || o[0].Subject.User != c.next || o[0].ID != da.ID {
 				t.Fatalf("owners after the transfer %+v", o)
@@ -80,7 +80,7 @@ func TestDesignerGroupsAndOrgRoles(t *testing.T) {
 	h.do("POST", base+"/designer-groups", map[string]any{"name": "ops"}).wantError(http.StatusConflict, verr.Conflict, "name")
 	h.do("POST", base+"/designer-groups/ops/members", map[string]any{"users": []string{"u-tom"}}).want(http.StatusNoContent)
 
-	var da store.DesignerAssignment
+	var da domain.DesignerAssignment
 	h.do("POST", base+"/designer-roles", map[string]any{"subject": map[string]string{"group": "ops"}, "role": "workspace_admin",
 		"scope": map[string]string{"workspace": "banking"}}).want(http.StatusCreated).decode(&da)
 	h.do("POST", base+"/designer-roles", map[string]any{"subject": map[string]string{"group": "all_users_banking"}, "role": "theme_editor",

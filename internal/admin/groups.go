@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 )
 
 // Runtime groups and their members.
@@ -37,7 +37,7 @@ type membersBody struct {
 // groupView is a group with the first page of its members (the ETag is the
 // group record's: members are a collection of their own).
 type groupView struct {
-	store.GroupRecord
+	domain.GroupRecord
 	Members           []string `json:"members"`
 	MembersNextCursor string   `json:"members_next_cursor"`
 }
@@ -47,7 +47,7 @@ func (a *api) listGroups(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListGroups(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListGroups(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getGroup(c *call) error {
@@ -56,15 +56,15 @@ func (a *api) getGroup(c *call) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	g, err := a.st.GetGroup(ctx, c.org, c.Param("group"))
+	g, err := a.dom.GetGroup(ctx, c.org, c.Param("group"))
 	if err != nil {
 		return err
 	}
-	m, err := a.st.ListMembers(ctx, c.org, g.Name, cursor, limit)
+	m, err := a.dom.ListMembers(ctx, c.org, g.Name, cursor, limit)
 	if err != nil {
 		return err
 	}
-	c.Header("ETag", store.ETag(g))
+	c.Header("ETag", domain.ETag(g))
 	c.JSON(http.StatusOK, groupView{GroupRecord: g, Members: m.Items, MembersNextCursor: m.NextCursor})
 	return nil
 }
@@ -74,7 +74,7 @@ func (a *api) createGroup(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	g, rev, err := a.st.CreateGroup(c.Request.Context(), c.org, store.GroupRecord{Name: b.Name, Attributes: b.Attributes}, c.actor)
+	g, rev, err := a.dom.CreateGroup(c.Request.Context(), c.org, domain.GroupRecord{Name: b.Name, Attributes: b.Attributes}, c.actor)
 	if err != nil {
 		return err
 	}
@@ -86,8 +86,8 @@ func (a *api) updateGroup(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	g, rev, err := a.st.UpdateGroup(c.Request.Context(), c.org, c.Param("group"),
-		store.GroupPatch{Name: b.Name, Attributes: b.Attributes}, c.ifMatch(), c.actor)
+	g, rev, err := a.dom.UpdateGroup(c.Request.Context(), c.org, c.Param("group"),
+		domain.GroupPatch{Name: b.Name, Attributes: b.Attributes}, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (a *api) updateGroup(c *call) error {
 }
 
 func (a *api) deleteGroup(c *call) error {
-	return c.done(a.st.DeleteGroup(c.Request.Context(), c.org, c.Param("group"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteGroup(c.Request.Context(), c.org, c.Param("group"), c.ifMatch(), c.actor))
 }
 
 func (a *api) listMembers(c *call) error {
@@ -103,7 +103,7 @@ func (a *api) listMembers(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListMembers(c.Request.Context(), c.org, c.Param("group"), cursor, limit))
+	return c.list(a.dom.ListMembers(c.Request.Context(), c.org, c.Param("group"), cursor, limit))
 }
 
 func (a *api) addMembers(c *call) error {
@@ -111,9 +111,9 @@ func (a *api) addMembers(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	return c.done(a.st.AddMembers(c.Request.Context(), c.org, c.Param("group"), b.Users, c.actor))
+	return c.done(a.dom.AddMembers(c.Request.Context(), c.org, c.Param("group"), b.Users, c.actor))
 }
 
 func (a *api) removeMember(c *call) error {
-	return c.done(a.st.RemoveMember(c.Request.Context(), c.org, c.Param("group"), c.Param("user"), c.actor))
+	return c.done(a.dom.RemoveMember(c.Request.Context(), c.org, c.Param("group"), c.Param("user"), c.actor))
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -32,7 +32,7 @@ func TestGroupMembersAndRename(t *testing.T) {
 	g := "/admin/v1/orgs/" + org + "/groups/Tellers%20north"
 	h.do("POST", g+"/members", map[string]any{"users": []string{"u-maria", "u-ghost"}}).wantError(http.StatusUnprocessableEntity, verr.Invalid, "users[1]")
 	h.do("POST", g+"/members", map[string]any{"users": []string{"u-maria", "u-tom"}}).want(http.StatusNoContent)
-	var page store.Page[string]
+	var page domain.Page[string]
 	h.do("GET", g+"/members?limit=1", nil).want(http.StatusOK).decode(&page)
 	if len(page.Items) != 1 || page.Items[0] != "u-tom" || page.NextCursor == "" {
 		t.Fatalf("first page %+v", page)

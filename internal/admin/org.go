@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -108,11 +109,11 @@ func (a *api) audit(c *call) error {
 		return err
 	}
 	if limit == 0 {
-		limit = store.DefaultLimit
+		limit = domain.DefaultLimit
 	}
 	p, err := a.st.Audit(c.Request.Context(), c.org, cursor, int64(limit))
 	if err != nil {
 		return err
 	}
-	return c.list(store.Page[store.AuditEntry]{Items: p.Entries, NextCursor: p.Next}, nil)
+	return c.list(domain.Page[store.AuditEntry]{Items: p.Entries, NextCursor: p.Next}, nil)
 }

@@ -41,11 +41,11 @@ func (a *api) listProjects(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListProjects(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListProjects(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getProject(c *call) error {
-	p, err := a.st.GetProject(c.Request.Context(), c.org, c.Param("project"))
+	p, err := a.dom.GetProject(c.Request.Context(), c.org, c.Param("project"))
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (a *api) createProject(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	p, rev, err := a.st.CreateProject(c.Request.Context(), c.org, b.ID, b.Workspace, c.actor)
+	p, rev, err := a.dom.CreateProject(c.Request.Context(), c.org, b.ID, b.Workspace, c.actor)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *api) createProject(c *call) error {
 }
 
 func (a *api) deleteProject(c *call) error {
-	return c.done(a.st.DeleteProject(c.Request.Context(), c.org, c.Param("project"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteProject(c.Request.Context(), c.org, c.Param("project"), c.ifMatch(), c.actor))
 }
 
 func (a *api) listBuilds(c *call) error {
@@ -73,11 +73,11 @@ func (a *api) listBuilds(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListBuilds(c.Request.Context(), c.org, c.Param("project"), cursor, limit))
+	return c.list(a.dom.ListBuilds(c.Request.Context(), c.org, c.Param("project"), cursor, limit))
 }
 
 func (a *api) getBuild(c *call) error {
-	b, err := a.st.GetBuild(c.Request.Context(), c.org, c.Param("project"), c.Param("build"))
+	b, err := a.dom.GetBuild(c.Request.Context(), c.org, c.Param("project"), c.Param("build"))
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (a *api) importBuild(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	b, rev, err := a.st.ImportBuild(c.Request.Context(), c.org, c.Param("project"), b, c.actor)
+	b, rev, err := a.dom.ImportBuild(c.Request.Context(), c.org, c.Param("project"), b, c.actor)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (a *api) importBuild(c *call) error {
 }
 
 func (a *api) getFlowPermissions(c *call) error {
-	fp, err := a.st.GetFlowPermissions(c.Request.Context(), c.org, c.Param("project"))
+	fp, err := a.dom.GetFlowPermissions(c.Request.Context(), c.org, c.Param("project"))
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (a *api) putFlowPermissions(c *call) error {
 	if err := c.decode(&fp); err != nil {
 		return err
 	}
-	fp, rev, err := a.st.PutFlowPermissions(c.Request.Context(), c.org, c.Param("project"), fp, c.ifMatch(), c.actor)
+	fp, rev, err := a.dom.PutFlowPermissions(c.Request.Context(), c.org, c.Param("project"), fp, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -127,11 +127,11 @@ func (a *api) listFilters(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListFilters(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListFilters(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getFilter(c *call) error {
-	f, err := a.st.GetFilter(c.Request.Context(), c.org, c.Param("filter"))
+	f, err := a.dom.GetFilter(c.Request.Context(), c.org, c.Param("filter"))
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (a *api) putFilter(c *call) error {
 		return err
 	}
 	f := orgdoc.BusinessFilter{ID: c.Param("filter"), Field: b.Field, Attribute: b.Attribute}
-	f, rev, isNew, err := a.st.PutFilter(c.Request.Context(), c.org, f, c.ifMatch(), c.actor)
+	f, rev, isNew, err := a.dom.PutFilter(c.Request.Context(), c.org, f, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -152,5 +152,5 @@ func (a *api) putFilter(c *call) error {
 }
 
 func (a *api) deleteFilter(c *call) error {
-	return c.done(a.st.DeleteFilter(c.Request.Context(), c.org, c.Param("filter"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteFilter(c.Request.Context(), c.org, c.Param("filter"), c.ifMatch(), c.actor))
 }

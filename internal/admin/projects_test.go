@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -35,9 +35,9 @@ func TestProjectsAndBuilds(t *testing.T) {
 	h.do("POST", base+"/cards/builds", build("c1", []string{"Customer", "Teller"}, []string{"Teller"})).want(http.StatusCreated)
 	// Immutable: the same id again is a conflict, even with the same manifest.
 	h.do("POST", base+"/cards/builds", build("c1", []string{"Customer", "Teller"}, []string{"Teller"})).wantError(http.StatusConflict, verr.Conflict, "id")
-	var builds store.Page[store.BuildSummary]
+	var builds domain.Page[domain.BuildSummary]
 	h.do("GET", base+"/cards/builds", nil).want(http.StatusOK).decode(&builds)
-	if len(builds.Items) != 1 || builds.Items[0] != (store.BuildSummary{ID: "c1", Branch: "main", Created: "2026-08-01T00:00:00Z"}) {
+	if len(builds.Items) != 1 || builds.Items[0] != (domain.BuildSummary{ID: "c1", Branch: "main", Created: "2026-08-01T00:00:00Z"}) {
 		t.Fatalf("builds %+v", builds)
 	}
 	var b orgdoc.Build
@@ -50,7 +50,7 @@ func TestProjectsAndBuilds(t *testing.T) {
 	h.do("PUT", base+"/cards/environments/prod/active-policy/default", map[string]string{"build": "c1"}).want(http.StatusOK)
 	h.do("PUT", base+"/cards/environments/prod/shares/users/u-tom", map[string]any{"roles": []string{"Teller"}}).want(http.StatusCreated)
 	h.do("PUT", base+"/cards/environments/dev/shares/users/u-tom", map[string]any{"roles": []string{"Teller"}}).wantError(http.StatusNotFound, verr.NotFound, "environment")
-	var p store.ProjectRecord
+	var p domain.ProjectRecord
 	h.do("GET", base+"/cards", nil).want(http.StatusOK).decode(&p)
 	if p.Workspace != "banking" || !slices.Equal(p.Environments, []string{"prod"}) {
 		t.Fatalf("project %+v", p)

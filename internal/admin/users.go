@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -54,11 +54,11 @@ func (a *api) listUsers(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListUsers(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListUsers(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getUser(c *call) error {
-	u, err := a.st.GetUser(c.Request.Context(), c.org, c.Param("user"))
+	u, err := a.dom.GetUser(c.Request.Context(), c.org, c.Param("user"))
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (a *api) createUser(c *call) error {
 	}
 	u := orgdoc.User{ID: b.ID, Username: b.Username, Email: b.Email, Status: b.Status,
 		DesignerUser: b.DesignerUser, Attributes: b.Attributes, ServiceAccount: b.ServiceAccount}
-	u, rev, err := a.st.CreateUser(c.Request.Context(), c.org, u, c.actor)
+	u, rev, err := a.dom.CreateUser(c.Request.Context(), c.org, u, c.actor)
 	if err != nil {
 		return err
 	}
@@ -84,9 +84,9 @@ func (a *api) updateUser(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	p := store.UserPatch{Username: b.Username, Email: b.Email, Attributes: b.Attributes,
+	p := domain.UserPatch{Username: b.Username, Email: b.Email, Attributes: b.Attributes,
 		DesignerUser: b.DesignerUser, ServiceAccount: b.ServiceAccount}
-	u, rev, err := a.st.UpdateUser(c.Request.Context(), c.org, c.Param("user"), p, c.ifMatch(), c.actor)
+	u, rev, err := a.dom.UpdateUser(c.Request.Context(), c.org, c.Param("user"), p, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (a *api) setStatus(status string) func(c *call) error {
 		if err := c.decodeOptional(&none); err != nil {
 			return err
 		}
-		u, rev, err := a.st.SetUserStatus(c.Request.Context(), c.org, c.Param("user"), status, c.ifMatch(), c.actor)
+		u, rev, err := a.dom.SetUserStatus(c.Request.Context(), c.org, c.Param("user"), status, c.ifMatch(), c.actor)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (a *api) setStatus(status string) func(c *call) error {
 }
 
 func (a *api) deleteUser(c *call) error {
-	return c.done(a.st.DeleteUser(c.Request.Context(), c.org, c.Param("user"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteUser(c.Request.Context(), c.org, c.Param("user"), c.ifMatch(), c.actor))
 }
 
 type roleBody struct {
@@ -125,11 +125,11 @@ func (a *api) listRoles(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.list(a.st.ListRoles(c.Request.Context(), c.org, cursor, limit))
+	return c.list(a.dom.ListRoles(c.Request.Context(), c.org, cursor, limit))
 }
 
 func (a *api) getRole(c *call) error {
-	r, err := a.st.GetRole(c.Request.Context(), c.org, c.Param("role"))
+	r, err := a.dom.GetRole(c.Request.Context(), c.org, c.Param("role"))
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (a *api) createRole(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
-	r, rev, err := a.st.CreateRole(c.Request.Context(), c.org, orgdoc.Role{Name: b.Name, Description: b.Description}, c.actor)
+	r, rev, err := a.dom.CreateRole(c.Request.Context(), c.org, orgdoc.Role{Name: b.Name, Description: b.Description}, c.actor)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (a *api) updateRole(c *call) error {
 	if b.Description == nil {
 		return verr.New(verr.InvalidInput, "description", "description is required (the only field a role update changes)")
 	}
-	r, rev, err := a.st.UpdateRole(c.Request.Context(), c.org, c.Param("role"), *b.Description, c.ifMatch(), c.actor)
+	r, rev, err := a.dom.UpdateRole(c.Request.Context(), c.org, c.Param("role"), *b.Description, c.ifMatch(), c.actor)
 	if err != nil {
 		return err
 	}
@@ -164,5 +164,5 @@ func (a *api) updateRole(c *call) error {
 }
 
 func (a *api) deleteRole(c *call) error {
-	return c.done(a.st.DeleteRole(c.Request.Context(), c.org, c.Param("role"), c.ifMatch(), c.actor))
+	return c.done(a.dom.DeleteRole(c.Request.Context(), c.org, c.Param("role"), c.ifMatch(), c.actor))
 }

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
-	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -108,7 +108,7 @@ func TestUserDeleteRemovesMemberships(t *testing.T) {
 				}
 			}
 			for _, g := range groups {
-				var page store.Page[string]
+				var page domain.Page[string]
 				h.do("GET", "/admin/v1/orgs/"+org+"/groups/"+pathEscape(g)+"/members", nil).want(http.StatusOK).decode(&page)
 				if slices.Contains(page.Items, c.user) {
 					t.Fatalf("members of %s: %v", g, page.Items)
@@ -130,7 +130,7 @@ func TestUsersPagination(t *testing.T) {
 	org := h.putOrg(orgDoc(t, demoFile)) // 5 users
 	base := "/admin/v1/orgs/" + org + "/users"
 	var want []string
-	var all store.Page[orgdoc.User]
+	var all domain.Page[orgdoc.User]
 	h.do("GET", base, nil).want(http.StatusOK).decode(&all)
 	for _, u := range all.Items {
 		want = append(want, u.ID)
@@ -143,7 +143,7 @@ func TestUsersPagination(t *testing.T) {
 	var got []string
 	cursor, pages := "", 0
 	for {
-		var p store.Page[orgdoc.User]
+		var p domain.Page[orgdoc.User]
 		h.do("GET", base+"?limit=5&cursor="+cursor, nil).want(http.StatusOK).decode(&p)
 		for _, u := range p.Items {
 			got = append(got, u.ID)

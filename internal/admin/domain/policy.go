@@ -1,9 +1,11 @@
-package store
+package domain
 
 import (
 	"context"
+	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -28,10 +30,10 @@ type OverrideView struct {
 
 // policyOf renders the active policy held by an environment hash.
 func policyOf(h map[string]string) (ActivePolicy, bool) {
-	if _, ok := h[FieldActivePolicy]; !ok {
+	if _, ok := h[store.FieldActivePolicy]; !ok {
 		return ActivePolicy{}, false
 	}
-	e := EnvFromHash(h)
+	e := store.EnvFromHash(h)
 	ap := ActivePolicy{Default: e.ActivePolicy.Default, Overrides: []OverrideView{}}
 	for _, o := range e.ActivePolicy.Overrides {
 		ap.Overrides = append(ap.Overrides, OverrideView{Override: o, Deprecated: o.Type == orgdoc.OverrideRole})
@@ -40,8 +42,8 @@ func policyOf(h map[string]string) (ActivePolicy, bool) {
 }
 
 // GetActivePolicy reads the active policy of (project, env).
-func (s *Store) GetActivePolicy(ctx context.Context, org, project, env string) (ActivePolicy, error) {
-	h, err := s.readEnv(ctx, org, project, env)
+func (d *Admin) GetActivePolicy(ctx context.Context, org, project, env string) (ActivePolicy, error) {
+	h, err := d.readEnv(ctx, org, project, env)
 	if err != nil {
 		return ActivePolicy{}, err
 	}
@@ -71,10 +73,10 @@ func (p *policyTxn) buildExists(id string) (bool, error) {
 
 // policyWrite runs fn on the active policy of (project, env) after the
 // If-Match check, and returns the active policy it leaves.
-func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch string, a Actor,
-	fn func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error)) (ActivePolicy, int64, error) {
+func (d *Admin) policyWrite(ctx context.Context, org, project, env, ifMatch string, a store.Actor,
+	fn func(p *policyTxn, cur ActivePolicy, exists bool) (*store.Outcome, error)) (ActivePolicy, int64, error) {
 	var after ActivePolicy
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -107,12 +109,12 @@ func (s *Store) policyWrite(ctx context.Context, org, project, env, ifMatch stri
 
 // PutDefaultPolicy sets the default of the active policy (creating the
 // active policy, with no overrides, when there is none).
-func (s *Store) PutDefaultPolicy(ctx context.Context, org, project, env string, pol orgdoc.Policy, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
+func (d *Admin) PutDefaultPolicy(ctx context.Context, org, project, env string, pol orgdoc.Policy, ifMatch string, a store.Actor) (ActivePolicy, int64, error) {
+	return d.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*store.Outcome, error) {
 		if err := checkPolicy("", pol, p.buildExists); err != nil {
 			return nil, err
 		}
-		seq := SeqOf(p.h[FieldActivePolicy])
+		seq := store.SeqOf(p.h[store.FieldActivePolicy])
 		if !exists {
 			var err error
 			if seq, err = p.Next(); err != nil {
@@ -122,19 +124,19 @@ func (s *Store) PutDefaultPolicy(ctx context.Context, org, project, env string, 
 		if _, err := p.envForWrite(p.pe, p.env); err != nil {
 			return nil, err
 		}
-		p.set(FieldActivePolicy, WithSeq(map[string]any{"default": pol}, seq))
+		p.set(store.FieldActivePolicy, store.WithSeq(map[string]any{"default": pol}, seq))
 		var before any
 		if exists {
 			before = cur.Default
 		}
-		return &Outcome{Action: "active_policy.default_set", Target: "/default", Before: before, After: pol}, nil
+		return &store.Outcome{Action: "active_policy.default_set", Target: "/default", Before: before, After: pol}, nil
 	})
 }
 
 // PutOverride creates or replaces a username or group override. Role
 // overrides are deprecated and refused.
-func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov orgdoc.Override, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
+func (d *Admin) PutOverride(ctx context.Context, org, project, env string, ov orgdoc.Override, ifMatch string, a store.Actor) (ActivePolicy, int64, error) {
+	return d.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*store.Outcome, error) {
 		f, ch, err := p.checkOverride(ov)
 		if err != nil {
 			return nil, err
@@ -146,7 +148,7 @@ func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov or
 			return nil, err
 		}
 		raw, had := p.h[f]
-		seq := SeqOf(raw)
+		seq := store.SeqOf(raw)
 		if !had {
 			if seq, err = p.Next(); err != nil {
 				return nil, err
@@ -155,20 +157,20 @@ func (s *Store) PutOverride(ctx context.Context, org, project, env string, ov or
 		var before any
 		if had {
 			var o orgdoc.Override
-			if err := Decode(raw, &o); err != nil {
+			if err := store.Decode(raw, &o); err != nil {
 				return nil, err
 			}
 			before = o
 		}
-		p.set(f, WithSeq(ov, seq))
-		return &Outcome{Action: "active_policy.override_put", Target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
+		p.set(f, store.WithSeq(ov, seq))
+		return &store.Outcome{Action: "active_policy.override_put", Target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
 			Before: before, After: ov, Change: ch}, nil
 	})
 }
 
 // checkOverride applies orgdoc's override rules to a new override and
 // returns its field and the change it makes.
-func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
+func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, store.Change, error) {
 	extra := func(name, val string, allowed bool) error {
 		if val != "" && !allowed {
 			return verr.New(verr.Invalid, name, "%s is not allowed on a %s override", name, ov.Type)
@@ -177,12 +179,12 @@ func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
 	}
 	switch ov.Type {
 	case orgdoc.OverrideRole:
-		return "", Change{}, verr.New(verr.Invalid, "type", "role overrides are deprecated: use a group override")
+		return "", store.Change{}, verr.New(verr.Invalid, "type", "role overrides are deprecated: use a group override")
 	case orgdoc.OverrideUsername, orgdoc.OverrideGroup:
 	default:
 		e := verr.New(verr.Invalid, "type", "override type %q must be one of username, group", ov.Type)
 		e.Allowed = []string{orgdoc.OverrideUsername, orgdoc.OverrideGroup}
-		return "", Change{}, e
+		return "", store.Change{}, e
 	}
 	for _, e := range []error{
 		extra("username", ov.Username, ov.Type == orgdoc.OverrideUsername),
@@ -190,56 +192,56 @@ func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, Change, error) {
 		extra("role", ov.Role, false),
 	} {
 		if e != nil {
-			return "", Change{}, e
+			return "", store.Change{}, e
 		}
 	}
 	if ov.Type == orgdoc.OverrideUsername {
 		// A username override always wins (rule 3): a priority would suggest otherwise.
 		if ov.Priority != nil {
-			return "", Change{}, verr.New(verr.Invalid, "priority", "priority is not allowed on a username override")
+			return "", store.Change{}, verr.New(verr.Invalid, "priority", "priority is not allowed on a username override")
 		}
 		uid, ok, err := p.HGet(p.k.Usernames(), ov.Username)
 		if err != nil || !ok {
-			return "", Change{}, firstErr(err, verr.New(verr.Invalid, "username", "unknown username %q", ov.Username))
+			return "", store.Change{}, firstErr(err, verr.New(verr.Invalid, "username", "unknown username %q", ov.Username))
 		}
-		return PrefixUsernameOverride + ov.Username, Change{Users: []string{uid}}, nil
+		return store.PrefixUsernameOverride + ov.Username, store.Change{Users: []string{uid}}, nil
 	}
 	if ok, err := p.HExists(p.k.Groups(), ov.Group); err != nil || !ok {
-		return "", Change{}, firstErr(err, verr.New(verr.Invalid, "group", "unknown group %q", ov.Group))
+		return "", store.Change{}, firstErr(err, verr.New(verr.Invalid, "group", "unknown group %q", ov.Group))
 	}
 	if ov.Priority == nil {
-		return "", Change{}, verr.New(verr.Invalid, "priority", "priority is required on a group override")
+		return "", store.Change{}, verr.New(verr.Invalid, "priority", "priority is required on a group override")
 	}
 	// Rule 3 picks the lowest priority number among a user's groups: equal
 	// numbers would leave the choice undefined.
 	for f, raw := range p.h {
-		if !hasPrefix(f, PrefixGroupOverride) || f == PrefixGroupOverride+ov.Group {
+		if !strings.HasPrefix(f, store.PrefixGroupOverride) || f == store.PrefixGroupOverride+ov.Group {
 			continue
 		}
 		var o orgdoc.Override
-		if err := Decode(raw, &o); err != nil {
-			return "", Change{}, err
+		if err := store.Decode(raw, &o); err != nil {
+			return "", store.Change{}, err
 		}
 		if o.Priority != nil && *o.Priority == *ov.Priority {
-			return "", Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
+			return "", store.Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
 		}
 	}
-	return PrefixGroupOverride + ov.Group, Change{Groups: []string{ov.Group}}, nil
+	return store.PrefixGroupOverride + ov.Group, store.Change{Groups: []string{ov.Group}}, nil
 }
 
 // DeleteOverride deletes the override of a username, a group or (the
 // deprecated ones) a role: typ is orgdoc.OverrideUsername, OverrideGroup or
 // OverrideRole.
-func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name, ifMatch string, a Actor) (ActivePolicy, int64, error) {
-	return s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
+func (d *Admin) DeleteOverride(ctx context.Context, org, project, env, typ, name, ifMatch string, a store.Actor) (ActivePolicy, int64, error) {
+	return d.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*store.Outcome, error) {
 		notFound := verr.New(verr.NotFound, "override", "no %s override for %q", typ, name)
-		ch := Change{}
+		ch := store.Change{}
 		var before any
 		switch typ {
 		case orgdoc.OverrideUsername, orgdoc.OverrideGroup:
-			f := PrefixUsernameOverride + name
+			f := store.PrefixUsernameOverride + name
 			if typ == orgdoc.OverrideGroup {
-				f, ch.Groups = PrefixGroupOverride+name, []string{name}
+				f, ch.Groups = store.PrefixGroupOverride+name, []string{name}
 			} else if uid, ok, _ := p.HGet(p.k.Usernames(), name); ok {
 				ch.Users = []string{uid}
 			}
@@ -248,7 +250,7 @@ func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name
 				return nil, notFound
 			}
 			var o orgdoc.Override
-			if err := Decode(raw, &o); err != nil {
+			if err := store.Decode(raw, &o); err != nil {
 				return nil, err
 			}
 			before = o
@@ -269,31 +271,31 @@ func (s *Store) DeleteOverride(ctx context.Context, org, project, env, typ, name
 			}
 			p.setRoleOverrides(p.key, kept)
 			if len(kept) > 0 {
-				p.h[FieldRoleOverride] = roleOverridesJSON(kept)
+				p.h[store.FieldRoleOverride] = roleOverridesJSON(kept)
 			} else {
-				delete(p.h, FieldRoleOverride)
+				delete(p.h, store.FieldRoleOverride)
 			}
 			before = orgdoc.Override{Type: orgdoc.OverrideRole, Role: name}
 		default:
 			return nil, verr.New(verr.InvalidInput, "type", "override type %q must be one of username, group, role", typ)
 		}
-		return &Outcome{Action: "active_policy.override_deleted", Target: "/overrides/" + typ + "/" + name, Before: before, Change: ch}, nil
+		return &store.Outcome{Action: "active_policy.override_deleted", Target: "/overrides/" + typ + "/" + name, Before: before, Change: ch}, nil
 	})
 }
 
 // DeleteActivePolicy deletes the active policy of (project, env) with all
 // its overrides: the environment then serves no build.
-func (s *Store) DeleteActivePolicy(ctx context.Context, org, project, env, ifMatch string, a Actor) (int64, error) {
-	_, rev, err := s.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*Outcome, error) {
+func (d *Admin) DeleteActivePolicy(ctx context.Context, org, project, env, ifMatch string, a store.Actor) (int64, error) {
+	_, rev, err := d.policyWrite(ctx, org, project, env, ifMatch, a, func(p *policyTxn, cur ActivePolicy, exists bool) (*store.Outcome, error) {
 		if !exists {
 			return nil, verr.New(verr.NotFound, "active_policy", "no active policy for project %s in %s", project, env)
 		}
 		for f := range p.h {
-			if f == FieldActivePolicy || f == FieldRoleOverride || hasPrefix(f, PrefixUsernameOverride) || hasPrefix(f, PrefixGroupOverride) {
+			if f == store.FieldActivePolicy || f == store.FieldRoleOverride || strings.HasPrefix(f, store.PrefixUsernameOverride) || strings.HasPrefix(f, store.PrefixGroupOverride) {
 				p.unset(f)
 			}
 		}
-		return &Outcome{Action: "active_policy.deleted", Before: cur}, nil
+		return &store.Outcome{Action: "active_policy.deleted", Before: cur}, nil
 	})
 	return rev, err
 }
@@ -301,7 +303,7 @@ func (s *Store) DeleteActivePolicy(ctx context.Context, org, project, env, ifMat
 func roleOverridesJSON(list []seqOverride) string {
 	parts := make([]string, len(list))
 	for i, ro := range list {
-		parts[i] = WithSeq(ro.o, ro.seq)
+		parts[i] = store.WithSeq(ro.o, ro.seq)
 	}
-	return "[" + join(parts, ",") + "]"
+	return "[" + strings.Join(parts, ",") + "]"
 }

@@ -1,7 +1,8 @@
-package store
+package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -94,7 +95,7 @@ func checkRoles(roles []string, known func(string) bool) error {
 	}
 	seen := map[string]bool{}
 	for i, r := range roles {
-		p := pathf("roles[%d]", i)
+		p := fmt.Sprintf("roles[%d]", i)
 		if !known(r) {
 			return verr.New(verr.Invalid, p, "unknown role %q", r)
 		}

@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -21,21 +22,21 @@ type ShareSubject = orgdoc.Subject
 
 func shareField(s ShareSubject) string {
 	if s.Group != "" {
-		return PrefixGroupShare + s.Group
+		return store.PrefixGroupShare + s.Group
 	}
-	return PrefixUserShare + s.User
+	return store.PrefixUserShare + s.User
 }
 
 func isShareField(f string) bool {
-	return hasPrefix(f, PrefixUserShare) || hasPrefix(f, PrefixGroupShare)
+	return strings.HasPrefix(f, store.PrefixUserShare) || strings.HasPrefix(f, store.PrefixGroupShare)
 }
 
 // ListShares pages through the shares of (project, env).
-func (s *Store) ListShares(ctx context.Context, org, project, env, cursor string, limit int) (Page[orgdoc.Share], error) {
+func (d *Admin) ListShares(ctx context.Context, org, project, env, cursor string, limit int) (Page[orgdoc.Share], error) {
 	if _, _, err := pageArgs(cursor, limit); err != nil {
 		return Page[orgdoc.Share]{}, err
 	}
-	h, err := s.readEnv(ctx, org, project, env)
+	h, err := d.readEnv(ctx, org, project, env)
 	if err != nil {
 		return Page[orgdoc.Share]{}, err
 	}
@@ -43,9 +44,9 @@ func (s *Store) ListShares(ctx context.Context, org, project, env, cursor string
 }
 
 // GetShare reads the share of one subject on (project, env).
-func (s *Store) GetShare(ctx context.Context, org, project, env string, subj ShareSubject) (orgdoc.Share, error) {
+func (d *Admin) GetShare(ctx context.Context, org, project, env string, subj ShareSubject) (orgdoc.Share, error) {
 	var sh orgdoc.Share
-	h, err := s.readEnv(ctx, org, project, env)
+	h, err := d.readEnv(ctx, org, project, env)
 	if err != nil {
 		return sh, err
 	}
@@ -53,7 +54,7 @@ func (s *Store) GetShare(ctx context.Context, org, project, env string, subj Sha
 	if !ok {
 		return sh, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
 	}
-	return sh, Decode(raw, &sh)
+	return sh, store.Decode(raw, &sh)
 }
 
 func subjectName(s ShareSubject) string {
@@ -65,13 +66,13 @@ func subjectName(s ShareSubject) string {
 
 // readEnv reads an environment hash of a project; an environment the org
 // knows but the project has no settings in reads as empty.
-func (s *Store) readEnv(ctx context.Context, org, project, env string) (map[string]string, error) {
-	rec, err := s.GetProject(ctx, org, project)
+func (d *Admin) readEnv(ctx context.Context, org, project, env string) (map[string]string, error) {
+	rec, err := d.GetProject(ctx, org, project)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Contains(rec.Environments, env) {
-		st, err := s.Settings(ctx, org)
+		st, err := d.st.Settings(ctx, org)
 		if err != nil {
 			return nil, err
 		}
@@ -80,14 +81,14 @@ func (s *Store) readEnv(ctx context.Context, org, project, env string) (map[stri
 		}
 		return map[string]string{}, nil
 	}
-	return s.EnvHash(ctx, org, project, env)
+	return d.st.EnvHash(ctx, org, project, env)
 }
 
 // PutShare creates or replaces the share of sh.Subject on (project, env).
 // It reports whether the share is new.
-func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdoc.Share, ifMatch string, a Actor) (orgdoc.Share, int64, bool, error) {
+func (d *Admin) PutShare(ctx context.Context, org, project, env string, sh orgdoc.Share, ifMatch string, a store.Actor) (orgdoc.Share, int64, bool, error) {
 	created := false
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -122,10 +123,10 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 		f := shareField(sh.Subject)
 		raw, exists := h[f]
 		var before *orgdoc.Share
-		seq := SeqOf(raw)
+		seq := store.SeqOf(raw)
 		if exists {
 			before = &orgdoc.Share{}
-			if err := Decode(raw, before); err != nil {
+			if err := store.Decode(raw, before); err != nil {
 				return nil, err
 			}
 			if err := checkIfMatch(ifMatch, *before, true); err != nil {
@@ -143,16 +144,16 @@ func (s *Store) PutShare(ctx context.Context, org, project, env string, sh orgdo
 		if key, err = t.envForWrite(pe, env); err != nil {
 			return nil, err
 		}
-		t.HSet(key, f, WithSeq(sh, seq))
-		return &Outcome{Action: "share.put", Target: shareTarget(project, env, sh.Subject), Before: before, After: sh,
+		t.HSet(key, f, store.WithSeq(sh, seq))
+		return &store.Outcome{Action: "share.put", Target: shareTarget(project, env, sh.Subject), Before: before, After: sh,
 			Change: subjectChange(project, sh.Subject)}, nil
 	})
 	return sh, rev, created, err
 }
 
 // DeleteShare deletes the share of one subject on (project, env).
-func (s *Store) DeleteShare(ctx context.Context, org, project, env string, subj ShareSubject, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteShare(ctx context.Context, org, project, env string, subj ShareSubject, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -166,14 +167,14 @@ func (s *Store) DeleteShare(ctx context.Context, org, project, env string, subj 
 			return nil, verr.New(verr.NotFound, "share", "no share for %s", subjectName(subj))
 		}
 		var sh orgdoc.Share
-		if err := Decode(raw, &sh); err != nil {
+		if err := store.Decode(raw, &sh); err != nil {
 			return nil, err
 		}
 		if err := checkIfMatch(ifMatch, sh, true); err != nil {
 			return nil, err
 		}
 		t.HDel(key, shareField(subj))
-		return &Outcome{Action: "share.deleted", Target: shareTarget(project, env, subj), Before: sh,
+		return &store.Outcome{Action: "share.deleted", Target: shareTarget(project, env, subj), Before: sh,
 			Change: subjectChange(project, subj)}, nil
 	})
 }
@@ -185,8 +186,8 @@ func shareTarget(project, env string, s ShareSubject) string {
 	return "project/" + project + "/environments/" + env + "/shares/users/" + s.User
 }
 
-func subjectChange(project string, s ShareSubject) Change {
-	ch := Change{Projects: []string{project}}
+func subjectChange(project string, s ShareSubject) store.Change {
+	ch := store.Change{Projects: []string{project}}
 	if s.Group != "" {
 		ch.Groups = []string{s.Group}
 	} else {
@@ -244,12 +245,12 @@ func rolesInCatalog(roles []string, b *orgdoc.Build) error {
 // that branch with the latest `created` (ties: the greatest id), as the
 // policies choose it.
 func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build, error) {
-	raw, ok := env[FieldActivePolicy]
+	raw, ok := env[store.FieldActivePolicy]
 	if !ok {
 		return nil, nil
 	}
 	var ap struct{ Default orgdoc.Policy }
-	if err := Decode(raw, &ap); err != nil {
+	if err := store.Decode(raw, &ap); err != nil {
 		return nil, err
 	}
 	if id := ap.Default.Build; id != "" {
@@ -258,7 +259,7 @@ func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build,
 			return nil, err
 		}
 		var b orgdoc.Build
-		return &b, Decode(raw, &b)
+		return &b, store.Decode(raw, &b)
 	}
 	h, err := t.HGetAll(t.k.Builds(project))
 	if err != nil {
@@ -268,7 +269,7 @@ func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build,
 	var bestT time.Time
 	for _, raw := range h {
 		var b orgdoc.Build
-		if err := Decode(raw, &b); err != nil {
+		if err := store.Decode(raw, &b); err != nil {
 			return nil, err
 		}
 		if b.Branch != ap.Default.LatestOnBranch {

@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -26,24 +27,24 @@ type UserPatch struct {
 const maxIDLen = 256
 
 // ListUsers pages through an org's users.
-func (s *Store) ListUsers(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.User], error) {
-	return listRecords[orgdoc.User](ctx, s, org, s.keys(org).Users(), cursor, limit)
+func (d *Admin) ListUsers(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.User], error) {
+	return listRecords[orgdoc.User](ctx, d, org, d.st.Keys(org).Users(), cursor, limit)
 }
 
 // GetUser reads one user.
-func (s *Store) GetUser(ctx context.Context, org, id string) (orgdoc.User, error) {
-	return getRecord[orgdoc.User](ctx, s, org, s.keys(org).Users(), id, "user", "user")
+func (d *Admin) GetUser(ctx context.Context, org, id string) (orgdoc.User, error) {
+	return getRecord[orgdoc.User](ctx, d, org, d.st.Keys(org).Users(), id, "user", "user")
 }
 
 // CreateUser creates (invites) a user: status "invited" unless given.
-func (s *Store) CreateUser(ctx context.Context, org string, u orgdoc.User, a Actor) (orgdoc.User, int64, error) {
+func (d *Admin) CreateUser(ctx context.Context, org string, u orgdoc.User, a store.Actor) (orgdoc.User, int64, error) {
 	if u.Status == "" {
 		u.Status = orgdoc.StatusInvited
 	}
 	if err := checkUser(&u); err != nil {
 		return u, 0, err
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.Users(), u.ID); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "id", "user %q exists", u.ID))
 		}
@@ -54,9 +55,9 @@ func (s *Store) CreateUser(ctx context.Context, org string, u orgdoc.User, a Act
 		if err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Users(), u.ID, WithSeq(u, seq))
+		t.HSet(t.k.Users(), u.ID, store.WithSeq(u, seq))
 		t.HSet(t.k.Usernames(), u.Username, u.ID)
-		return &Outcome{Action: "user.created", Target: "user/" + u.ID, After: u, Change: Change{Users: []string{u.ID}}}, nil
+		return &store.Outcome{Action: "user.created", Target: "user/" + u.ID, After: u, Change: store.Change{Users: []string{u.ID}}}, nil
 	})
 	return u, rev, err
 }
@@ -91,9 +92,9 @@ func checkUser(u *orgdoc.User) error {
 // UpdateUser changes a user's username, email, attributes or flags. A new
 // username moves the user's username overrides with it: they were given to
 // this person, and a later user taking the old name must not inherit them.
-func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifMatch string, a Actor) (orgdoc.User, int64, error) {
+func (d *Admin) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifMatch string, a store.Actor) (orgdoc.User, int64, error) {
 	var after orgdoc.User
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var u orgdoc.User
 		seq, err := t.GetRecord(t.k.Users(), id, &u, "user", "user")
 		if err != nil {
@@ -115,7 +116,7 @@ func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifM
 		if p.ServiceAccount != nil {
 			u.ServiceAccount = *p.ServiceAccount
 		}
-		ch := Change{Users: []string{id}}
+		ch := store.Change{Users: []string{id}}
 		if p.Username != nil && *p.Username != u.Username {
 			u.Username = *p.Username
 			if err := checkUser(&u); err != nil {
@@ -134,9 +135,9 @@ func (s *Store) UpdateUser(ctx context.Context, org, id string, p UserPatch, ifM
 		} else if err := checkUser(&u); err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Users(), id, WithSeq(u, seq))
+		t.HSet(t.k.Users(), id, store.WithSeq(u, seq))
 		after = u
-		return &Outcome{Action: "user.updated", Target: "user/" + id, Before: before, After: u, Change: ch}, nil
+		return &store.Outcome{Action: "user.updated", Target: "user/" + id, Before: before, After: u, Change: ch}, nil
 	})
 	return after, rev, err
 }
@@ -150,26 +151,26 @@ func (t *txn) moveUsernameOverrides(from, to string) ([]string, error) {
 	}
 	var projects []string
 	for _, e := range envs {
-		raw, ok := e.h[PrefixUsernameOverride+from]
+		raw, ok := e.h[store.PrefixUsernameOverride+from]
 		if !ok {
 			continue
 		}
 		var o orgdoc.Override
-		if err := Decode(raw, &o); err != nil {
+		if err := store.Decode(raw, &o); err != nil {
 			return nil, err
 		}
 		o.Username = to
-		t.HDel(e.key, PrefixUsernameOverride+from)
-		t.HSet(e.key, PrefixUsernameOverride+to, WithSeq(o, SeqOf(raw)))
+		t.HDel(e.key, store.PrefixUsernameOverride+from)
+		t.HSet(e.key, store.PrefixUsernameOverride+to, store.WithSeq(o, store.SeqOf(raw)))
 		projects = addUnique(projects, e.project)
 	}
 	return projects, nil
 }
 
 // SetUserStatus activates or disables (or re-invites) a user.
-func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch string, a Actor) (orgdoc.User, int64, error) {
+func (d *Admin) SetUserStatus(ctx context.Context, org, id, status, ifMatch string, a store.Actor) (orgdoc.User, int64, error) {
 	var after orgdoc.User
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var u orgdoc.User
 		seq, err := t.GetRecord(t.k.Users(), id, &u, "user", "user")
 		if err != nil {
@@ -183,9 +184,9 @@ func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch stri
 		if err := checkUser(&u); err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Users(), id, WithSeq(u, seq))
+		t.HSet(t.k.Users(), id, store.WithSeq(u, seq))
 		after = u
-		return &Outcome{Action: "user." + status, Target: "user/" + id, Before: before, After: u, Change: Change{Users: []string{id}}}, nil
+		return &store.Outcome{Action: "user." + status, Target: "user/" + id, Before: before, After: u, Change: store.Change{Users: []string{id}}}, nil
 	})
 	return after, rev, err
 }
@@ -193,8 +194,8 @@ func (s *Store) SetUserStatus(ctx context.Context, org, id, status, ifMatch stri
 // DeleteUser deletes a user and every fact naming it: group and designer
 // group memberships, shares in every environment, legacy grants, designer
 // role assignments, its username overrides and its flow permission entries.
-func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteUser(ctx context.Context, org, id, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var u orgdoc.User
 		if _, err := t.GetRecord(t.k.Users(), id, &u, "user", "user"); err != nil {
 			return nil, err
@@ -231,7 +232,7 @@ func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor
 		}
 		var projects []string
 		for _, e := range envs {
-			for _, f := range []string{PrefixUserShare + id, PrefixUsernameOverride + u.Username} {
+			for _, f := range []string{store.PrefixUserShare + id, store.PrefixUsernameOverride + u.Username} {
 				if _, ok := e.h[f]; ok {
 					t.HDel(e.key, f)
 					projects = addUnique(projects, e.project)
@@ -245,9 +246,9 @@ func (s *Store) DeleteUser(ctx context.Context, org, id, ifMatch string, a Actor
 			}
 		}
 		slices.Sort(projects)
-		return &Outcome{Action: "user.deleted", Target: "user/" + id, Before: u,
+		return &store.Outcome{Action: "user.deleted", Target: "user/" + id, Before: u,
 			After:  map[string]any{"groups": groups, "designer_groups": dgroups, "projects": projects},
-			Change: Change{Users: []string{id}, Groups: groups, Projects: projects}}, nil
+			Change: store.Change{Users: []string{id}, Groups: groups, Projects: projects}}, nil
 	})
 }
 

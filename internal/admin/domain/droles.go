@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -30,12 +31,12 @@ type DesignerAssignment struct {
 func assignments(h map[string]string) ([]DesignerAssignment, error) {
 	var out []DesignerAssignment
 	for sk, raw := range h {
-		var as []SeqAssignment
-		if err := Decode(raw, &as); err != nil {
+		var as []store.SeqAssignment
+		if err := store.Decode(raw, &as); err != nil {
 			return nil, err
 		}
 		for _, a := range as {
-			out = append(out, DesignerAssignment{ID: a.Seq, Subject: ParseSubjectKey(sk), Role: a.Role, Scope: a.Scope})
+			out = append(out, DesignerAssignment{ID: a.Seq, Subject: store.ParseSubjectKey(sk), Role: a.Role, Scope: a.Scope})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -44,17 +45,17 @@ func assignments(h map[string]string) ([]DesignerAssignment, error) {
 
 // ListDesignerRoles pages through the designer role assignments of an org,
 // or of one project's scope when project is not "".
-func (s *Store) ListDesignerRoles(ctx context.Context, org, project, cursor string, limit int) (Page[DesignerAssignment], error) {
+func (d *Admin) ListDesignerRoles(ctx context.Context, org, project, cursor string, limit int) (Page[DesignerAssignment], error) {
 	after, limit, err := pageArgs(cursor, limit)
 	if err != nil {
 		return Page[DesignerAssignment]{}, err
 	}
 	if project != "" {
-		if _, err := s.GetProject(ctx, org, project); err != nil {
+		if _, err := d.GetProject(ctx, org, project); err != nil {
 			return Page[DesignerAssignment]{}, err
 		}
 	}
-	h, err := s.ReadHash(ctx, org, s.keys(org).DRoles())
+	h, err := d.st.ReadHash(ctx, org, d.st.Keys(org).DRoles())
 	if err != nil {
 		return Page[DesignerAssignment]{}, err
 	}
@@ -79,8 +80,8 @@ func (s *Store) ListDesignerRoles(ctx context.Context, org, project, cursor stri
 // GetDesignerRole reads one assignment; with project != "" it must be
 // scoped to that project, else it must not be project-scoped (each is
 // reached, and authorized, through its own route).
-func (s *Store) GetDesignerRole(ctx context.Context, org, project string, id int64) (DesignerAssignment, error) {
-	h, err := s.ReadHash(ctx, org, s.keys(org).DRoles())
+func (d *Admin) GetDesignerRole(ctx context.Context, org, project string, id int64) (DesignerAssignment, error) {
+	h, err := d.st.ReadHash(ctx, org, d.st.Keys(org).DRoles())
 	if err != nil {
 		return DesignerAssignment{}, err
 	}
@@ -102,9 +103,9 @@ func findAssignment(all []DesignerAssignment, project string, id int64) (Designe
 
 // AssignDesignerRole assigns a designer role to a user or designer group on
 // a scope, with orgdoc's rules.
-func (s *Store) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.DesignerRole, a Actor) (DesignerAssignment, int64, error) {
+func (d *Admin) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.DesignerRole, a store.Actor) (DesignerAssignment, int64, error) {
 	var da DesignerAssignment
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if err := t.checkDesignerRole(dr); err != nil {
 			return nil, err
 		}
@@ -129,26 +130,26 @@ func (s *Store) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.De
 		if err != nil {
 			return nil, err
 		}
-		sk := SubjectKey(dr.Subject)
-		t.appendAssignment(h, sk, SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
+		sk := store.SubjectKey(dr.Subject)
+		t.appendAssignment(h, sk, store.SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
-		return &Outcome{Action: "designer_role.assigned", Target: "designer_role/" + itoa(seq), After: da, Change: designerChange(dr.Subject, dr.Scope)}, nil
+		return &store.Outcome{Action: "designer_role.assigned", Target: "designer_role/" + itoa(seq), After: da, Change: designerChange(dr.Subject, dr.Scope)}, nil
 	})
 	return da, rev, err
 }
 
-func (t *txn) appendAssignment(h map[string]string, sk string, sa SeqAssignment) {
-	var as []SeqAssignment
+func (t *txn) appendAssignment(h map[string]string, sk string, sa store.SeqAssignment) {
+	var as []store.SeqAssignment
 	if raw, ok := h[sk]; ok {
-		_ = Decode(raw, &as)
+		_ = store.Decode(raw, &as)
 	}
 	as = append(as, sa)
-	h[sk] = MustJSON(as)
+	h[sk] = store.MustJSON(as)
 	t.HSet(t.k.DRoles(), sk, h[sk])
 }
 
-func designerChange(s orgdoc.Subject, sc orgdoc.Scope) Change {
-	ch := Change{}
+func designerChange(s orgdoc.Subject, sc orgdoc.Scope) store.Change {
+	ch := store.Change{}
 	if sc.Project != "" {
 		ch.Projects = []string{sc.Project}
 	}
@@ -211,8 +212,8 @@ func (t *txn) hasWorkspace(ws string) bool {
 
 // UnassignDesignerRole removes one assignment (see GetDesignerRole for
 // project).
-func (s *Store) UnassignDesignerRole(ctx context.Context, org, project string, id int64, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) UnassignDesignerRole(ctx context.Context, org, project string, id int64, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		h, err := t.HGetAll(t.k.DRoles())
 		if err != nil {
 			return nil, err
@@ -228,18 +229,18 @@ func (s *Store) UnassignDesignerRole(ctx context.Context, org, project string, i
 		if err := checkIfMatch(ifMatch, da, true); err != nil {
 			return nil, err
 		}
-		if _, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool { return sa.Seq == id }); err != nil {
+		if _, err := t.dropDesignerRoles(func(_ string, sa store.SeqAssignment) bool { return sa.Seq == id }); err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "designer_role.unassigned", Target: "designer_role/" + itoa(id), Before: da, Change: designerChange(da.Subject, da.Scope)}, nil
+		return &store.Outcome{Action: "designer_role.unassigned", Target: "designer_role/" + itoa(id), Before: da, Change: designerChange(da.Subject, da.Scope)}, nil
 	})
 }
 
 // TransferProjectOwner makes user the one project_owner of project,
 // removing the current owner's assignment in the same transaction.
-func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user string, a Actor) (DesignerAssignment, int64, error) {
+func (d *Admin) TransferProjectOwner(ctx context.Context, org, project, user string, a store.Actor) (DesignerAssignment, int64, error) {
 	var da DesignerAssignment
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		dr := orgdoc.DesignerRole{Subject: orgdoc.Subject{User: user}, Role: orgdoc.DesignerProjectOwner, Scope: orgdoc.Scope{Project: project}}
 		if _, err := t.project(project); err != nil {
 			return nil, err
@@ -256,7 +257,7 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 		if err != nil {
 			return nil, err
 		}
-		ch := Change{Projects: []string{project}, Users: []string{user}}
+		ch := store.Change{Projects: []string{project}, Users: []string{user}}
 		for _, x := range all {
 			if x.Role == orgdoc.DesignerProjectOwner && x.Scope.Project == project {
 				previous = append(previous, x)
@@ -265,7 +266,7 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 				}
 			}
 		}
-		if _, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool {
+		if _, err := t.dropDesignerRoles(func(_ string, sa store.SeqAssignment) bool {
 			return sa.Role == orgdoc.DesignerProjectOwner && sa.Scope.Project == project
 		}); err != nil {
 			return nil, err
@@ -274,9 +275,9 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 		if err != nil {
 			return nil, err
 		}
-		t.appendAssignment(t.pendingDroles, "u:"+user, SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
+		t.appendAssignment(t.pendingDroles, "u:"+user, store.SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
-		return &Outcome{Action: "project.owner_transferred", Target: "project/" + project + "/owner", Before: previous, After: da, Change: ch}, nil
+		return &store.Outcome{Action: "project.owner_transferred", Target: "project/" + project + "/owner", Before: previous, After: da, Change: ch}, nil
 	})
 	return da, rev, err
 }
@@ -284,15 +285,15 @@ func (s *Store) TransferProjectOwner(ctx context.Context, org, project, user str
 // dropDesignerRoles removes every assignment for which drop holds (given
 // the subject key and the assignment) and returns how many went. The
 // resulting hash is kept in t.pendingDroles for later appends in the txn.
-func (t *txn) dropDesignerRoles(drop func(sk string, sa SeqAssignment) bool) (int, error) {
+func (t *txn) dropDesignerRoles(drop func(sk string, sa store.SeqAssignment) bool) (int, error) {
 	h, err := t.HGetAll(t.k.DRoles())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for sk, raw := range h {
-		var as []SeqAssignment
-		if err := Decode(raw, &as); err != nil {
+		var as []store.SeqAssignment
+		if err := store.Decode(raw, &as); err != nil {
 			return 0, err
 		}
 		kept := as[:0:0]
@@ -309,7 +310,7 @@ func (t *txn) dropDesignerRoles(drop func(sk string, sa SeqAssignment) bool) (in
 			t.HDel(t.k.DRoles(), sk)
 			delete(h, sk)
 		} else {
-			h[sk] = MustJSON(kept)
+			h[sk] = store.MustJSON(kept)
 			t.HSet(t.k.DRoles(), sk, h[sk])
 		}
 	}

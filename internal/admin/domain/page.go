@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -90,7 +91,7 @@ func byPosition(h map[string]string, keep func(field string) bool) []positioned 
 	out := make([]positioned, 0, len(h))
 	for f, raw := range h {
 		if keep == nil || keep(f) {
-			out = append(out, positioned{f, raw, SeqOf(raw)})
+			out = append(out, positioned{f, raw, store.SeqOf(raw)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -134,26 +135,26 @@ func pageOf[T any](h map[string]string, keep func(string) bool, cursor string, l
 // decodeAs decodes a positioned JSON record as T.
 func decodeAs[T any](p positioned) (T, error) {
 	var v T
-	err := Decode(p.raw, &v)
+	err := store.Decode(p.raw, &v)
 	return v, err
 }
 
 // getRecord reads and decodes one record of an org's hash.
-func getRecord[T any](ctx context.Context, s *Store, org, key, field, errField, what string) (T, error) {
+func getRecord[T any](ctx context.Context, d *Admin, org, key, field, errField, what string) (T, error) {
 	var v T
-	raw, err := s.ReadField(ctx, org, key, field, errField, what)
+	raw, err := d.st.ReadField(ctx, org, key, field, errField, what)
 	if err != nil {
 		return v, err
 	}
-	return v, Decode(raw, &v)
+	return v, store.Decode(raw, &v)
 }
 
 // listRecords pages through an org's hash of records of type T.
-func listRecords[T any](ctx context.Context, s *Store, org, key, cursor string, limit int) (Page[T], error) {
+func listRecords[T any](ctx context.Context, d *Admin, org, key, cursor string, limit int) (Page[T], error) {
 	if _, _, err := pageArgs(cursor, limit); err != nil {
 		return Page[T]{}, err
 	}
-	h, err := s.ReadHash(ctx, org, key)
+	h, err := d.st.ReadHash(ctx, org, key)
 	if err != nil {
 		return Page[T]{}, err
 	}

@@ -1,10 +1,11 @@
-package store
+package domain
 
 import (
 	"context"
 	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -20,23 +21,23 @@ type DesignerGroupRecord struct {
 }
 
 // ListDesignerGroups pages through an org's designer groups.
-func (s *Store) ListDesignerGroups(ctx context.Context, org, cursor string, limit int) (Page[DesignerGroupRecord], error) {
-	return listRecords[DesignerGroupRecord](ctx, s, org, s.keys(org).DGroups(), cursor, limit)
+func (d *Admin) ListDesignerGroups(ctx context.Context, org, cursor string, limit int) (Page[DesignerGroupRecord], error) {
+	return listRecords[DesignerGroupRecord](ctx, d, org, d.st.Keys(org).DGroups(), cursor, limit)
 }
 
 // GetDesignerGroup reads one designer group.
-func (s *Store) GetDesignerGroup(ctx context.Context, org, name string) (DesignerGroupRecord, error) {
-	return getRecord[DesignerGroupRecord](ctx, s, org, s.keys(org).DGroups(), name, "designer_group", "designer group")
+func (d *Admin) GetDesignerGroup(ctx context.Context, org, name string) (DesignerGroupRecord, error) {
+	return getRecord[DesignerGroupRecord](ctx, d, org, d.st.Keys(org).DGroups(), name, "designer_group", "designer group")
 }
 
 // ListDesignerMembers pages through a designer group's members.
-func (s *Store) ListDesignerMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
-	k := s.keys(org)
-	return s.listZset(ctx, org, k.DGroups(), group, k.DMembers(group), "designer_group", cursor, limit)
+func (d *Admin) ListDesignerMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
+	k := d.st.Keys(org)
+	return d.listZset(ctx, org, k.DGroups(), group, k.DMembers(group), "designer_group", cursor, limit)
 }
 
 // CreateDesignerGroup creates a designer group, with its first members.
-func (s *Store) CreateDesignerGroup(ctx context.Context, org, name string, members []string, a Actor) (DesignerGroupRecord, int64, error) {
+func (d *Admin) CreateDesignerGroup(ctx context.Context, org, name string, members []string, a store.Actor) (DesignerGroupRecord, int64, error) {
 	g := DesignerGroupRecord{Name: name}
 	if err := checkGroupName("name", name); err != nil {
 		return g, 0, err
@@ -49,7 +50,7 @@ func (s *Store) CreateDesignerGroup(ctx context.Context, org, name string, membe
 			return g, 0, membersField(err)
 		}
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.DGroups(), name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "designer group %q exists", name))
 		}
@@ -57,15 +58,15 @@ func (s *Store) CreateDesignerGroup(ctx context.Context, org, name string, membe
 		if err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.DGroups(), name, WithSeq(g, seq))
+		t.HSet(t.k.DGroups(), name, store.WithSeq(g, seq))
 		added := []string{}
 		if len(members) > 0 {
 			if added, err = t.addMembers(t.k.DMembers(name), t.k.DGroupsOf(), name, members); err != nil {
 				return nil, membersField(err)
 			}
 		}
-		return &Outcome{Action: "designer_group.created", Target: "designer_group/" + name,
-			After: map[string]any{"name": name, "members": added}, Change: Change{Users: added}}, nil
+		return &store.Outcome{Action: "designer_group.created", Target: "designer_group/" + name,
+			After: map[string]any{"name": name, "members": added}, Change: store.Change{Users: added}}, nil
 	})
 	return g, rev, err
 }
@@ -83,8 +84,8 @@ func membersField(err error) error {
 
 // DeleteDesignerGroup deletes a designer group, its memberships and its
 // designer role assignments.
-func (s *Store) DeleteDesignerGroup(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteDesignerGroup(ctx context.Context, org, name, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var g DesignerGroupRecord
 		if _, err := t.GetRecord(t.k.DGroups(), name, &g, "designer_group", "designer group"); err != nil {
 			return nil, err
@@ -105,22 +106,22 @@ func (s *Store) DeleteDesignerGroup(ctx context.Context, org, name, ifMatch stri
 		}
 		t.Del(t.k.DMembers(name))
 		t.HDel(t.k.DGroups(), name)
-		removed, err := t.dropDesignerRoles(func(sk string, _ SeqAssignment) bool { return sk == "g:"+name })
+		removed, err := t.dropDesignerRoles(func(sk string, _ store.SeqAssignment) bool { return sk == "g:"+name })
 		if err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "designer_group.deleted", Target: "designer_group/" + name, Before: g,
+		return &store.Outcome{Action: "designer_group.deleted", Target: "designer_group/" + name, Before: g,
 			After:  map[string]any{"members_removed": len(members), "designer_roles_removed": removed},
-			Change: Change{Users: members}}, nil
+			Change: store.Change{Users: members}}, nil
 	})
 }
 
 // AddDesignerMembers adds users to a designer group.
-func (s *Store) AddDesignerMembers(ctx context.Context, org, group string, users []string, a Actor) (int64, error) {
+func (d *Admin) AddDesignerMembers(ctx context.Context, org, group string, users []string, a store.Actor) (int64, error) {
 	if err := checkMemberList(users); err != nil {
 		return 0, err
 	}
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.DGroups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "designer_group", "no designer group %q", group))
 		}
@@ -128,21 +129,21 @@ func (s *Store) AddDesignerMembers(ctx context.Context, org, group string, users
 		if err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "designer_group.members_added", Target: "designer_group/" + group,
-			After: map[string]any{"added": added}, Change: Change{Users: added}}, nil
+		return &store.Outcome{Action: "designer_group.members_added", Target: "designer_group/" + group,
+			After: map[string]any{"added": added}, Change: store.Change{Users: added}}, nil
 	})
 }
 
 // RemoveDesignerMember removes one user from a designer group.
-func (s *Store) RemoveDesignerMember(ctx context.Context, org, group, user string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) RemoveDesignerMember(ctx context.Context, org, group, user string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.DGroups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "designer_group", "no designer group %q", group))
 		}
 		if err := t.removeMember(t.k.DMembers(group), t.k.DGroupsOf(), group, user); err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "designer_group.member_removed", Target: "designer_group/" + group + "/members/" + user,
-			Change: Change{Users: []string{user}}}, nil
+		return &store.Outcome{Action: "designer_group.member_removed", Target: "designer_group/" + group + "/members/" + user,
+			Change: store.Change{Users: []string{user}}}, nil
 	})
 }

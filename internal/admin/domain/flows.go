@@ -1,18 +1,19 @@
-package store
+package domain
 
 import (
 	"context"
 	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
-// Flow permissions of a project, business filters, and deleting a whole org.
+// Flow permissions of a project, and business filters.
 
 // GetFlowPermissions reads a project's flow permissions ({} when none).
-func (s *Store) GetFlowPermissions(ctx context.Context, org, project string) (orgdoc.FlowPermissions, error) {
-	rec, err := s.GetProject(ctx, org, project)
+func (d *Admin) GetFlowPermissions(ctx context.Context, org, project string) (orgdoc.FlowPermissions, error) {
+	rec, err := d.GetProject(ctx, org, project)
 	if err != nil || rec.FlowPermissions == nil {
 		return orgdoc.FlowPermissions{}, err
 	}
@@ -23,8 +24,8 @@ func (s *Store) GetFlowPermissions(ctx context.Context, org, project string) (or
 // orgdoc's rules: "grant" or "deny" for known users and for org roles or
 // the system roles AuthenticatedUser and NonAuthenticatedUser. The ETag
 // compared with ifMatch is that of GetFlowPermissions.
-func (s *Store) PutFlowPermissions(ctx context.Context, org, project string, fp orgdoc.FlowPermissions, ifMatch string, a Actor) (orgdoc.FlowPermissions, int64, error) {
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) PutFlowPermissions(ctx context.Context, org, project string, fp orgdoc.FlowPermissions, ifMatch string, a store.Actor) (orgdoc.FlowPermissions, int64, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		pe, err := t.project(project)
 		if err != nil {
 			return nil, err
@@ -48,8 +49,8 @@ func (s *Store) PutFlowPermissions(ctx context.Context, org, project string, fp 
 			pe.rec.FlowPermissions = nil // stored as absent, exported as absent
 		}
 		pe.dirty = true
-		return &Outcome{Action: "flow_permissions.put", Target: "project/" + project + "/flow_permissions", Before: cur, After: fp,
-			Change: Change{Projects: []string{project}}}, nil
+		return &store.Outcome{Action: "flow_permissions.put", Target: "project/" + project + "/flow_permissions", Before: cur, After: fp,
+			Change: store.Change{Projects: []string{project}}}, nil
 	})
 	return fp, rev, err
 }
@@ -84,19 +85,19 @@ func (t *txn) namedInFlows(fp *orgdoc.FlowPermissions) ([]string, []string, erro
 }
 
 // ListFilters pages through an org's business filters.
-func (s *Store) ListFilters(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.BusinessFilter], error) {
-	return listRecords[orgdoc.BusinessFilter](ctx, s, org, s.keys(org).Filters(), cursor, limit)
+func (d *Admin) ListFilters(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.BusinessFilter], error) {
+	return listRecords[orgdoc.BusinessFilter](ctx, d, org, d.st.Keys(org).Filters(), cursor, limit)
 }
 
 // GetFilter reads one business filter.
-func (s *Store) GetFilter(ctx context.Context, org, id string) (orgdoc.BusinessFilter, error) {
-	return getRecord[orgdoc.BusinessFilter](ctx, s, org, s.keys(org).Filters(), id, "business_filter", "business filter")
+func (d *Admin) GetFilter(ctx context.Context, org, id string) (orgdoc.BusinessFilter, error) {
+	return getRecord[orgdoc.BusinessFilter](ctx, d, org, d.st.Keys(org).Filters(), id, "business_filter", "business filter")
 }
 
 // PutFilter creates or replaces a business filter; it reports whether the
 // filter is new. Filter answers are not named by the change feed's fields,
 // so the change says All.
-func (s *Store) PutFilter(ctx context.Context, org string, f orgdoc.BusinessFilter, ifMatch string, a Actor) (orgdoc.BusinessFilter, int64, bool, error) {
+func (d *Admin) PutFilter(ctx context.Context, org string, f orgdoc.BusinessFilter, ifMatch string, a store.Actor) (orgdoc.BusinessFilter, int64, bool, error) {
 	switch {
 	case f.ID == "" || len(f.ID) > maxIDLen:
 		return f, 0, false, verr.New(verr.Invalid, "id", "business filter id is required (at most %d bytes)", maxIDLen)
@@ -106,40 +107,40 @@ func (s *Store) PutFilter(ctx context.Context, org string, f orgdoc.BusinessFilt
 		return f, 0, false, verr.New(verr.Invalid, "attribute", "attribute is required")
 	}
 	created := false
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		raw, exists, err := t.HGet(t.k.Filters(), f.ID)
 		if err != nil {
 			return nil, err
 		}
 		var cur orgdoc.BusinessFilter
 		if exists {
-			if err := Decode(raw, &cur); err != nil {
+			if err := store.Decode(raw, &cur); err != nil {
 				return nil, err
 			}
 		}
 		if err := checkIfMatch(ifMatch, cur, exists); err != nil {
 			return nil, err
 		}
-		seq := SeqOf(raw)
+		seq := store.SeqOf(raw)
 		if !exists {
 			created = true
 			if seq, err = t.Next(); err != nil {
 				return nil, err
 			}
 		}
-		t.HSet(t.k.Filters(), f.ID, WithSeq(f, seq))
+		t.HSet(t.k.Filters(), f.ID, store.WithSeq(f, seq))
 		var before any
 		if exists {
 			before = cur
 		}
-		return &Outcome{Action: "business_filter.put", Target: "business_filter/" + f.ID, Before: before, After: f, Change: Change{All: true}}, nil
+		return &store.Outcome{Action: "business_filter.put", Target: "business_filter/" + f.ID, Before: before, After: f, Change: store.Change{All: true}}, nil
 	})
 	return f, rev, created, err
 }
 
 // DeleteFilter deletes a business filter.
-func (s *Store) DeleteFilter(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteFilter(ctx context.Context, org, id, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var cur orgdoc.BusinessFilter
 		if _, err := t.GetRecord(t.k.Filters(), id, &cur, "business_filter", "business filter"); err != nil {
 			return nil, err
@@ -148,6 +149,6 @@ func (s *Store) DeleteFilter(ctx context.Context, org, id, ifMatch string, a Act
 			return nil, err
 		}
 		t.HDel(t.k.Filters(), id)
-		return &Outcome{Action: "business_filter.deleted", Target: "business_filter/" + id, Before: cur, Change: Change{All: true}}, nil
+		return &store.Outcome{Action: "business_filter.deleted", Target: "business_filter/" + id, Before: cur, Change: store.Change{All: true}}, nil
 	})
 }

@@ -1,12 +1,14 @@
-package store
+package domain
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -30,32 +32,32 @@ var groupNamePattern = regexp.MustCompile(`^[A-Za-z0-9 _-]{1,64}$`)
 const MaxMembersPerCall = 1000
 
 // ListGroups pages through an org's groups.
-func (s *Store) ListGroups(ctx context.Context, org, cursor string, limit int) (Page[GroupRecord], error) {
-	return listRecords[GroupRecord](ctx, s, org, s.keys(org).Groups(), cursor, limit)
+func (d *Admin) ListGroups(ctx context.Context, org, cursor string, limit int) (Page[GroupRecord], error) {
+	return listRecords[GroupRecord](ctx, d, org, d.st.Keys(org).Groups(), cursor, limit)
 }
 
 // GetGroup reads one group (without members).
-func (s *Store) GetGroup(ctx context.Context, org, name string) (GroupRecord, error) {
-	return getRecord[GroupRecord](ctx, s, org, s.keys(org).Groups(), name, "group", "group")
+func (d *Admin) GetGroup(ctx context.Context, org, name string) (GroupRecord, error) {
+	return getRecord[GroupRecord](ctx, d, org, d.st.Keys(org).Groups(), name, "group", "group")
 }
 
 // ListMembers pages through a group's members, in the order they joined.
-func (s *Store) ListMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
-	k := s.keys(org)
-	return s.listZset(ctx, org, k.Groups(), group, k.Members(group), "group", cursor, limit)
+func (d *Admin) ListMembers(ctx context.Context, org, group, cursor string, limit int) (Page[string], error) {
+	k := d.st.Keys(org)
+	return d.listZset(ctx, org, k.Groups(), group, k.Members(group), "group", cursor, limit)
 }
 
 // listZset pages through a membership sorted set (score = position) after
 // checking that its group exists.
-func (s *Store) listZset(ctx context.Context, org, groupsKey, group, key, what, cursor string, limit int) (Page[string], error) {
+func (d *Admin) listZset(ctx context.Context, org, groupsKey, group, key, what, cursor string, limit int) (Page[string], error) {
 	after, limit, err := pageArgs(cursor, limit)
 	if err != nil {
 		return Page[string]{}, err
 	}
-	if _, err := s.ReadField(ctx, org, groupsKey, group, what, what); err != nil {
+	if _, err := d.st.ReadField(ctx, org, groupsKey, group, what, what); err != nil {
 		return Page[string]{}, err
 	}
-	zs, err := s.MembersAfter(ctx, key, after, limit+1)
+	zs, err := d.st.MembersAfter(ctx, key, after, limit+1)
 	if err != nil {
 		return Page[string]{}, err
 	}
@@ -87,14 +89,14 @@ func checkAttributes(attrs map[string][]string) error {
 }
 
 // CreateGroup creates an empty group.
-func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Actor) (GroupRecord, int64, error) {
+func (d *Admin) CreateGroup(ctx context.Context, org string, g GroupRecord, a store.Actor) (GroupRecord, int64, error) {
 	if err := checkGroupName("name", g.Name); err != nil {
 		return g, 0, err
 	}
 	if err := checkAttributes(g.Attributes); err != nil {
 		return g, 0, err
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.Groups(), g.Name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "group %q exists", g.Name))
 		}
@@ -102,8 +104,8 @@ func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Ac
 		if err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Groups(), g.Name, WithSeq(g, seq))
-		return &Outcome{Action: "group.created", Target: "group/" + g.Name, After: g, Change: Change{Groups: []string{g.Name}}}, nil
+		t.HSet(t.k.Groups(), g.Name, store.WithSeq(g, seq))
+		return &store.Outcome{Action: "group.created", Target: "group/" + g.Name, After: g, Change: store.Change{Groups: []string{g.Name}}}, nil
 	})
 	return g, rev, err
 }
@@ -111,9 +113,9 @@ func (s *Store) CreateGroup(ctx context.Context, org string, g GroupRecord, a Ac
 // UpdateGroup replaces a group's attributes and may rename it; a rename
 // moves its members, the reverse index, and its shares and overrides in
 // every environment, so nothing keeps the old name.
-func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch, ifMatch string, a Actor) (GroupRecord, int64, error) {
+func (d *Admin) UpdateGroup(ctx context.Context, org, name string, p GroupPatch, ifMatch string, a store.Actor) (GroupRecord, int64, error) {
 	var after GroupRecord
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var g GroupRecord
 		seq, err := t.GetRecord(t.k.Groups(), name, &g, "group", "group")
 		if err != nil {
@@ -129,7 +131,7 @@ func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch,
 				return nil, err
 			}
 		}
-		ch := Change{Groups: []string{name}}
+		ch := store.Change{Groups: []string{name}}
 		if p.Name != nil && *p.Name != name {
 			if err := t.renameGroup(name, *p.Name, &ch); err != nil {
 				return nil, err
@@ -137,14 +139,14 @@ func (s *Store) UpdateGroup(ctx context.Context, org, name string, p GroupPatch,
 			g.Name = *p.Name
 			t.HDel(t.k.Groups(), name)
 		}
-		t.HSet(t.k.Groups(), g.Name, WithSeq(g, seq))
+		t.HSet(t.k.Groups(), g.Name, store.WithSeq(g, seq))
 		after = g
-		return &Outcome{Action: "group.updated", Target: "group/" + name, Before: before, After: g, Change: ch}, nil
+		return &store.Outcome{Action: "group.updated", Target: "group/" + name, Before: before, After: g, Change: ch}, nil
 	})
 	return after, rev, err
 }
 
-func (t *txn) renameGroup(from, to string, ch *Change) error {
+func (t *txn) renameGroup(from, to string, ch *store.Change) error {
 	if err := checkGroupName("name", to); err != nil {
 		return err
 	}
@@ -178,24 +180,24 @@ func (t *txn) renameGroup(from, to string, ch *Change) error {
 	}
 	for _, e := range envs {
 		moved := false
-		if raw, ok := e.h[PrefixGroupShare+from]; ok {
+		if raw, ok := e.h[store.PrefixGroupShare+from]; ok {
 			var sh orgdoc.Share
-			if err := Decode(raw, &sh); err != nil {
+			if err := store.Decode(raw, &sh); err != nil {
 				return err
 			}
 			sh.Subject.Group = to
-			t.HDel(e.key, PrefixGroupShare+from)
-			t.HSet(e.key, PrefixGroupShare+to, WithSeq(sh, SeqOf(raw)))
+			t.HDel(e.key, store.PrefixGroupShare+from)
+			t.HSet(e.key, store.PrefixGroupShare+to, store.WithSeq(sh, store.SeqOf(raw)))
 			moved = true
 		}
-		if raw, ok := e.h[PrefixGroupOverride+from]; ok {
+		if raw, ok := e.h[store.PrefixGroupOverride+from]; ok {
 			var o orgdoc.Override
-			if err := Decode(raw, &o); err != nil {
+			if err := store.Decode(raw, &o); err != nil {
 				return err
 			}
 			o.Group = to
-			t.HDel(e.key, PrefixGroupOverride+from)
-			t.HSet(e.key, PrefixGroupOverride+to, WithSeq(o, SeqOf(raw)))
+			t.HDel(e.key, store.PrefixGroupOverride+from)
+			t.HSet(e.key, store.PrefixGroupOverride+to, store.WithSeq(o, store.SeqOf(raw)))
 			moved = true
 		}
 		if moved {
@@ -207,8 +209,8 @@ func (t *txn) renameGroup(from, to string, ch *Change) error {
 
 // DeleteGroup deletes a group, its memberships, and its shares and group
 // overrides in every environment.
-func (s *Store) DeleteGroup(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteGroup(ctx context.Context, org, name, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var g GroupRecord
 		if _, err := t.GetRecord(t.k.Groups(), name, &g, "group", "group"); err != nil {
 			return nil, err
@@ -235,7 +237,7 @@ func (s *Store) DeleteGroup(ctx context.Context, org, name, ifMatch string, a Ac
 		}
 		var projects []string
 		for _, e := range envs {
-			for _, f := range []string{PrefixGroupShare + name, PrefixGroupOverride + name} {
+			for _, f := range []string{store.PrefixGroupShare + name, store.PrefixGroupOverride + name} {
 				if _, ok := e.h[f]; ok {
 					t.HDel(e.key, f)
 					projects = addUnique(projects, e.project)
@@ -243,19 +245,19 @@ func (s *Store) DeleteGroup(ctx context.Context, org, name, ifMatch string, a Ac
 			}
 		}
 		slices.Sort(projects)
-		return &Outcome{Action: "group.deleted", Target: "group/" + name, Before: g,
+		return &store.Outcome{Action: "group.deleted", Target: "group/" + name, Before: g,
 			After:  map[string]any{"members_removed": len(members), "projects": projects},
-			Change: Change{Groups: []string{name}, Users: members, Projects: projects}}, nil
+			Change: store.Change{Groups: []string{name}, Users: members, Projects: projects}}, nil
 	})
 }
 
 // AddMembers adds users to a group; users already in it are left as they
 // are. An unknown user refuses the whole call (Invalid at users[i]).
-func (s *Store) AddMembers(ctx context.Context, org, group string, users []string, a Actor) (int64, error) {
+func (d *Admin) AddMembers(ctx context.Context, org, group string, users []string, a store.Actor) (int64, error) {
 	if err := checkMemberList(users); err != nil {
 		return 0, err
 	}
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.Groups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
 		}
@@ -263,22 +265,22 @@ func (s *Store) AddMembers(ctx context.Context, org, group string, users []strin
 		if err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "group.members_added", Target: "group/" + group, After: map[string]any{"added": added},
-			Change: Change{Groups: []string{group}, Users: added}}, nil
+		return &store.Outcome{Action: "group.members_added", Target: "group/" + group, After: map[string]any{"added": added},
+			Change: store.Change{Groups: []string{group}, Users: added}}, nil
 	})
 }
 
 // RemoveMember removes one user from a group (NotFound when not a member).
-func (s *Store) RemoveMember(ctx context.Context, org, group, user string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) RemoveMember(ctx context.Context, org, group, user string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.Groups(), group); err != nil || !ok {
 			return nil, firstErr(err, verr.New(verr.NotFound, "group", "no group %q", group))
 		}
 		if err := t.removeMember(t.k.Members(group), t.k.UserGroups(), group, user); err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "group.member_removed", Target: "group/" + group + "/members/" + user,
-			Change: Change{Groups: []string{group}, Users: []string{user}}}, nil
+		return &store.Outcome{Action: "group.member_removed", Target: "group/" + group + "/members/" + user,
+			Change: store.Change{Groups: []string{group}, Users: []string{user}}}, nil
 	})
 }
 
@@ -292,7 +294,7 @@ func checkMemberList(users []string) error {
 	seen := map[string]bool{}
 	for i, u := range users {
 		if seen[u] {
-			return verr.New(verr.Invalid, pathf("users[%d]", i), "duplicate user %q", u)
+			return verr.New(verr.Invalid, fmt.Sprintf("users[%d]", i), "duplicate user %q", u)
 		}
 		seen[u] = true
 	}
@@ -302,8 +304,8 @@ func checkMemberList(users []string) error {
 // addMembers adds known users to a membership set and its reverse index
 // (shared by runtime and designer groups); it returns the users added.
 func (t *txn) addMembers(membersKey, reverseKey, group string, users []string) ([]string, error) {
-	exists := make([]BoolReply, len(users))
-	lists := make([]FieldReply, len(users))
+	exists := make([]store.BoolReply, len(users))
+	lists := make([]store.FieldReply, len(users))
 	b := t.Batch()
 	for i, u := range users {
 		exists[i] = b.HExists(t.k.Users(), u)
@@ -315,11 +317,11 @@ func (t *txn) addMembers(membersKey, reverseKey, group string, users []string) (
 	added := []string{}
 	for i, u := range users {
 		if !exists[i].Val() {
-			return nil, verr.New(verr.Invalid, pathf("users[%d]", i), "unknown user %q", u)
+			return nil, verr.New(verr.Invalid, fmt.Sprintf("users[%d]", i), "unknown user %q", u)
 		}
 		var gs []string
 		if raw, ok := lists[i].Val(); ok {
-			if err := Decode(raw, &gs); err != nil {
+			if err := store.Decode(raw, &gs); err != nil {
 				return nil, err
 			}
 		}

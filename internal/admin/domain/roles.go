@@ -1,11 +1,13 @@
-package store
+package domain
 
 import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -16,17 +18,17 @@ import (
 // against org roles.
 
 // ListRoles pages through an org's roles.
-func (s *Store) ListRoles(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.Role], error) {
-	return listRecords[orgdoc.Role](ctx, s, org, s.keys(org).Roles(), cursor, limit)
+func (d *Admin) ListRoles(ctx context.Context, org, cursor string, limit int) (Page[orgdoc.Role], error) {
+	return listRecords[orgdoc.Role](ctx, d, org, d.st.Keys(org).Roles(), cursor, limit)
 }
 
 // GetRole reads one role.
-func (s *Store) GetRole(ctx context.Context, org, name string) (orgdoc.Role, error) {
-	return getRecord[orgdoc.Role](ctx, s, org, s.keys(org).Roles(), name, "role", "role")
+func (d *Admin) GetRole(ctx context.Context, org, name string) (orgdoc.Role, error) {
+	return getRecord[orgdoc.Role](ctx, d, org, d.st.Keys(org).Roles(), name, "role", "role")
 }
 
 // CreateRole adds a role to the catalog.
-func (s *Store) CreateRole(ctx context.Context, org string, r orgdoc.Role, a Actor) (orgdoc.Role, int64, error) {
+func (d *Admin) CreateRole(ctx context.Context, org string, r orgdoc.Role, a store.Actor) (orgdoc.Role, int64, error) {
 	switch {
 	case r.Name == "":
 		return r, 0, verr.New(verr.Invalid, "name", "role name is required")
@@ -36,7 +38,7 @@ func (s *Store) CreateRole(ctx context.Context, org string, r orgdoc.Role, a Act
 		// As in orgdoc: flow permission entries would become ambiguous.
 		return r, 0, verr.New(verr.Invalid, "name", "role name %q is reserved for the system role", r.Name)
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if ok, err := t.HExists(t.k.Roles(), r.Name); err != nil || ok {
 			return nil, firstErr(err, verr.New(verr.Conflict, "name", "role %q exists", r.Name))
 		}
@@ -44,17 +46,17 @@ func (s *Store) CreateRole(ctx context.Context, org string, r orgdoc.Role, a Act
 		if err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Roles(), r.Name, WithSeq(r, seq))
+		t.HSet(t.k.Roles(), r.Name, store.WithSeq(r, seq))
 		// A new role is in no share, build or grant: no decision changes.
-		return &Outcome{Action: "role.created", Target: "role/" + r.Name, After: r}, nil
+		return &store.Outcome{Action: "role.created", Target: "role/" + r.Name, After: r}, nil
 	})
 	return r, rev, err
 }
 
 // UpdateRole changes a role's description.
-func (s *Store) UpdateRole(ctx context.Context, org, name, description, ifMatch string, a Actor) (orgdoc.Role, int64, error) {
+func (d *Admin) UpdateRole(ctx context.Context, org, name, description, ifMatch string, a store.Actor) (orgdoc.Role, int64, error) {
 	r := orgdoc.Role{Name: name, Description: description}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var cur orgdoc.Role
 		seq, err := t.GetRecord(t.k.Roles(), name, &cur, "role", "role")
 		if err != nil {
@@ -63,15 +65,15 @@ func (s *Store) UpdateRole(ctx context.Context, org, name, description, ifMatch 
 		if err := checkIfMatch(ifMatch, cur, true); err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Roles(), name, WithSeq(r, seq))
-		return &Outcome{Action: "role.updated", Target: "role/" + name, Before: cur, After: r}, nil
+		t.HSet(t.k.Roles(), name, store.WithSeq(r, seq))
+		return &store.Outcome{Action: "role.updated", Target: "role/" + name, Before: cur, After: r}, nil
 	})
 	return r, rev, err
 }
 
 // DeleteRole deletes a role and every use of it outside builds.
-func (s *Store) DeleteRole(ctx context.Context, org, name, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteRole(ctx context.Context, org, name, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		var cur orgdoc.Role
 		if _, err := t.GetRecord(t.k.Roles(), name, &cur, "role", "role"); err != nil {
 			return nil, err
@@ -80,7 +82,7 @@ func (s *Store) DeleteRole(ctx context.Context, org, name, ifMatch string, a Act
 			return nil, err
 		}
 		t.HDel(t.k.Roles(), name)
-		ch := Change{}
+		ch := store.Change{}
 		sharesChanged, overridesRemoved := 0, 0
 		envs, err := t.allEnvs()
 		if err != nil {
@@ -120,7 +122,7 @@ func (s *Store) DeleteRole(ctx context.Context, org, name, ifMatch string, a Act
 		slices.Sort(ch.Projects)
 		slices.Sort(ch.Users)
 		slices.Sort(ch.Groups)
-		return &Outcome{Action: "role.deleted", Target: "role/" + name, Before: cur,
+		return &store.Outcome{Action: "role.deleted", Target: "role/" + name, Before: cur,
 			After: map[string]any{"shares_changed": sharesChanged, "role_overrides_removed": overridesRemoved,
 				"legacy_grants_removed": grantsRemoved, "projects": ch.Projects},
 			Change: ch}, nil
@@ -134,11 +136,11 @@ func (t *txn) dropRoleFromShares(e envEntry, role string) (int, []string, []stri
 	n := 0
 	var groups, users []string
 	for f, raw := range e.h {
-		if !hasPrefix(f, PrefixUserShare) && !hasPrefix(f, PrefixGroupShare) {
+		if !strings.HasPrefix(f, store.PrefixUserShare) && !strings.HasPrefix(f, store.PrefixGroupShare) {
 			continue
 		}
 		var sh orgdoc.Share
-		if err := Decode(raw, &sh); err != nil {
+		if err := store.Decode(raw, &sh); err != nil {
 			return 0, nil, nil, err
 		}
 		if !slices.Contains(sh.Roles, role) {
@@ -154,7 +156,7 @@ func (t *txn) dropRoleFromShares(e envEntry, role string) (int, []string, []stri
 		if len(sh.Roles) == 0 {
 			t.HDel(e.key, f)
 		} else {
-			t.HSet(e.key, f, WithSeq(sh, SeqOf(raw)))
+			t.HSet(e.key, f, store.WithSeq(sh, store.SeqOf(raw)))
 		}
 	}
 	return n, groups, users, nil
@@ -181,15 +183,15 @@ func (t *txn) dropRoleOverrides(e envEntry, role string) (int, error) {
 }
 
 // dropLegacyGrants removes every legacy grant of role, naming the users in ch.
-func (t *txn) dropLegacyGrants(role string, ch *Change) (int, error) {
+func (t *txn) dropLegacyGrants(role string, ch *store.Change) (int, error) {
 	h, err := t.HGetAll(t.k.Legacy())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for user, raw := range h {
-		var rs []SeqRole
-		if err := Decode(raw, &rs); err != nil {
+		var rs []store.SeqRole
+		if err := store.Decode(raw, &rs); err != nil {
 			return 0, err
 		}
 		kept := rs[:0:0]
@@ -206,7 +208,7 @@ func (t *txn) dropLegacyGrants(role string, ch *Change) (int, error) {
 		if len(kept) == 0 {
 			t.HDel(t.k.Legacy(), user)
 		} else {
-			t.HSet(t.k.Legacy(), user, MustJSON(kept))
+			t.HSet(t.k.Legacy(), user, store.MustJSON(kept))
 		}
 	}
 	return n, nil
@@ -220,21 +222,21 @@ type seqOverride struct {
 
 // roleOverrides reads the `ro` field of an environment hash.
 func roleOverrides(h map[string]string) ([]seqOverride, error) {
-	raw, ok := h[FieldRoleOverride]
+	raw, ok := h[store.FieldRoleOverride]
 	if !ok {
 		return nil, nil
 	}
 	var list []json.RawMessage
-	if err := Decode(raw, &list); err != nil {
+	if err := store.Decode(raw, &list); err != nil {
 		return nil, err
 	}
 	out := make([]seqOverride, 0, len(list))
 	for _, r := range list {
 		var o orgdoc.Override
-		if err := Decode(string(r), &o); err != nil {
+		if err := store.Decode(string(r), &o); err != nil {
 			return nil, err
 		}
-		out = append(out, seqOverride{o, SeqOf(string(r))})
+		out = append(out, seqOverride{o, store.SeqOf(string(r))})
 	}
 	return out, nil
 }
@@ -242,8 +244,8 @@ func roleOverrides(h map[string]string) ([]seqOverride, error) {
 // setRoleOverrides writes the `ro` field (deleted when empty).
 func (t *txn) setRoleOverrides(key string, list []seqOverride) {
 	if len(list) == 0 {
-		t.HDel(key, FieldRoleOverride)
+		t.HDel(key, store.FieldRoleOverride)
 		return
 	}
-	t.HSet(key, FieldRoleOverride, roleOverridesJSON(list))
+	t.HSet(key, store.FieldRoleOverride, roleOverridesJSON(list))
 }

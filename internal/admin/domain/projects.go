@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -27,18 +28,18 @@ type BuildSummary struct {
 var projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ListProjects pages through an org's projects.
-func (s *Store) ListProjects(ctx context.Context, org, cursor string, limit int) (Page[ProjectRecord], error) {
-	return listRecords[ProjectRecord](ctx, s, org, s.keys(org).Projects(), cursor, limit)
+func (d *Admin) ListProjects(ctx context.Context, org, cursor string, limit int) (Page[ProjectRecord], error) {
+	return listRecords[ProjectRecord](ctx, d, org, d.st.Keys(org).Projects(), cursor, limit)
 }
 
 // GetProject reads one project (without builds).
-func (s *Store) GetProject(ctx context.Context, org, id string) (ProjectRecord, error) {
-	return getRecord[ProjectRecord](ctx, s, org, s.keys(org).Projects(), id, "project", "project")
+func (d *Admin) GetProject(ctx context.Context, org, id string) (ProjectRecord, error) {
+	return getRecord[ProjectRecord](ctx, d, org, d.st.Keys(org).Projects(), id, "project", "project")
 }
 
 // CreateProject creates a project in a workspace of the org. Like orgdoc,
 // the workspace is checked whenever the org lists workspaces.
-func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a Actor) (ProjectRecord, int64, error) {
+func (d *Admin) CreateProject(ctx context.Context, org, id, workspace string, a store.Actor) (ProjectRecord, int64, error) {
 	rec := ProjectRecord{ID: id, Workspace: workspace, Environments: []string{}}
 	if !projectIDPattern.MatchString(id) {
 		return rec, 0, verr.New(verr.Invalid, "id", "project id %q must match %s", id, projectIDPattern)
@@ -46,7 +47,7 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 	if workspace == "" {
 		return rec, 0, verr.New(verr.Invalid, "workspace", "workspace is required")
 	}
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if len(t.Settings().Workspaces) > 0 {
 			var ids []string
 			for _, w := range t.Settings().Workspaces {
@@ -66,7 +67,7 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 			return nil, err
 		}
 		t.projects[id] = &projectEntry{rec: rec, seq: seq, dirty: true}
-		return &Outcome{Action: "project.created", Target: "project/" + id, After: rec, Change: Change{Projects: []string{id}}}, nil
+		return &store.Outcome{Action: "project.created", Target: "project/" + id, After: rec, Change: store.Change{Projects: []string{id}}}, nil
 	})
 	return rec, rev, err
 }
@@ -74,8 +75,8 @@ func (s *Store) CreateProject(ctx context.Context, org, id, workspace string, a 
 // DeleteProject deletes a project with its builds, environments and the
 // designer roles scoped to it. The change names All: build ids of a deleted
 // project may be given again to other manifests, so build caches must go.
-func (s *Store) DeleteProject(ctx context.Context, org, id, ifMatch string, a Actor) (int64, error) {
-	return s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) DeleteProject(ctx context.Context, org, id, ifMatch string, a store.Actor) (int64, error) {
+	return d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		pe, err := t.project(id)
 		if err != nil {
 			return nil, err
@@ -89,30 +90,30 @@ func (s *Store) DeleteProject(ctx context.Context, org, id, ifMatch string, a Ac
 		for _, env := range pe.rec.Environments {
 			t.Del(t.k.Env(id, env))
 		}
-		removed, err := t.dropDesignerRoles(func(_ string, sa SeqAssignment) bool { return sa.Scope.Project == id })
+		removed, err := t.dropDesignerRoles(func(_ string, sa store.SeqAssignment) bool { return sa.Scope.Project == id })
 		if err != nil {
 			return nil, err
 		}
-		return &Outcome{Action: "project.deleted", Target: "project/" + id, Before: pe.rec,
+		return &store.Outcome{Action: "project.deleted", Target: "project/" + id, Before: pe.rec,
 			After:  map[string]any{"designer_roles_removed": removed},
-			Change: Change{Projects: []string{id}, All: true}}, nil
+			Change: store.Change{Projects: []string{id}, All: true}}, nil
 	})
 }
 
 // ListBuilds pages through a project's builds (id, branch, created).
-func (s *Store) ListBuilds(ctx context.Context, org, project, cursor string, limit int) (Page[BuildSummary], error) {
-	if _, err := s.GetProject(ctx, org, project); err != nil {
+func (d *Admin) ListBuilds(ctx context.Context, org, project, cursor string, limit int) (Page[BuildSummary], error) {
+	if _, err := d.GetProject(ctx, org, project); err != nil {
 		return Page[BuildSummary]{}, err
 	}
-	return listRecords[BuildSummary](ctx, s, org, s.keys(org).Builds(project), cursor, limit)
+	return listRecords[BuildSummary](ctx, d, org, d.st.Keys(org).Builds(project), cursor, limit)
 }
 
 // GetBuild reads one build manifest.
-func (s *Store) GetBuild(ctx context.Context, org, project, id string) (orgdoc.Build, error) {
-	if _, err := s.GetProject(ctx, org, project); err != nil {
+func (d *Admin) GetBuild(ctx context.Context, org, project, id string) (orgdoc.Build, error) {
+	if _, err := d.GetProject(ctx, org, project); err != nil {
 		return orgdoc.Build{}, err
 	}
-	return getRecord[orgdoc.Build](ctx, s, org, s.keys(org).Builds(project), id, "build", "build")
+	return getRecord[orgdoc.Build](ctx, d, org, d.st.Keys(org).Builds(project), id, "build", "build")
 }
 
 // ImportBuild adds a build to a project. Builds are immutable: an existing
@@ -120,8 +121,8 @@ func (s *Store) GetBuild(ctx context.Context, org, project, id string) (orgdoc.B
 // never be mistaken for a change. The manifest is checked with orgdoc's
 // build rules (its role catalog must be org roles; flows, components,
 // processes and swimlanes name only catalog roles).
-func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.Build, a Actor) (orgdoc.Build, int64, error) {
-	rev, err := s.write(ctx, org, a, func(t *txn) (*Outcome, error) {
+func (d *Admin) ImportBuild(ctx context.Context, org, project string, b orgdoc.Build, a store.Actor) (orgdoc.Build, int64, error) {
+	rev, err := d.write(ctx, org, a, func(t *txn) (*store.Outcome, error) {
 		if _, err := t.project(project); err != nil {
 			return nil, err
 		}
@@ -152,10 +153,10 @@ func (s *Store) ImportBuild(ctx context.Context, org, project string, b orgdoc.B
 		if err != nil {
 			return nil, err
 		}
-		t.HSet(t.k.Builds(project), b.ID, WithSeq(b, seq))
-		return &Outcome{Action: "build.imported", Target: "project/" + project + "/builds/" + b.ID,
+		t.HSet(t.k.Builds(project), b.ID, store.WithSeq(b, seq))
+		return &store.Outcome{Action: "build.imported", Target: "project/" + project + "/builds/" + b.ID,
 			After:  BuildSummary{ID: b.ID, Branch: b.Branch, Created: b.Created},
-			Change: Change{Projects: []string{project}}}, nil
+			Change: store.Change{Projects: []string{project}}}, nil
 	})
 	return b, rev, err
 }

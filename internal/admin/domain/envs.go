@@ -1,9 +1,10 @@
-package store
+package domain
 
 import (
 	"slices"
 	"strings"
 
+	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -27,8 +28,8 @@ func (t *txn) project(id string) (*projectEntry, error) {
 		t.projects[id] = nil
 		return nil, verr.New(verr.NotFound, "project", "no project %q", id)
 	}
-	pe := &projectEntry{seq: SeqOf(raw)}
-	if err := Decode(raw, &pe.rec); err != nil {
+	pe := &projectEntry{seq: store.SeqOf(raw)}
+	if err := store.Decode(raw, &pe.rec); err != nil {
 		return nil, err
 	}
 	t.projects[id] = pe
@@ -46,7 +47,7 @@ func (t *txn) allProjects() ([]*projectEntry, error) {
 			continue
 		}
 		pe := &projectEntry{seq: p.seq}
-		if err := Decode(p.raw, &pe.rec); err != nil {
+		if err := store.Decode(p.raw, &pe.rec); err != nil {
 			return nil, err
 		}
 		t.projects[p.field] = pe
@@ -109,7 +110,7 @@ func (t *txn) allEnvs() ([]envEntry, error) {
 		return nil, err
 	}
 	var out []envEntry
-	var replies []HashReply
+	var replies []store.HashReply
 	b := t.Batch()
 	for _, pe := range pes {
 		for _, env := range pe.rec.Environments {

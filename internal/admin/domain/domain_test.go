@@ -1,4 +1,4 @@
-package store_test
+package domain_test
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
 
-// adminFixture is a store holding the demo org (real Redis, flushed).
-func adminFixture(t *testing.T) (*store.Store, *orgdoc.Org) {
+// adminFixture is a store holding the demo org (real Redis, flushed) and
+// the admin domain over it.
+func adminFixture(t *testing.T) (*store.Store, *domain.Admin, *orgdoc.Org) {
 	t.Helper()
 	rdb := redistest.Shared(t).Client(t)
 	if err := rdb.FlushAll(context.Background()).Err(); err != nil {
@@ -24,7 +26,7 @@ func adminFixture(t *testing.T) (*store.Store, *orgdoc.Org) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../../data/demo.json")
+	b, err := os.ReadFile("../../../data/demo.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,20 +37,20 @@ func adminFixture(t *testing.T) (*store.Store, *orgdoc.Org) {
 	if _, err := st.PutOrg(context.Background(), &c.Orgs[0], -1, store.Actor{Subject: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	return st, &c.Orgs[0]
+	return st, domain.New(st), &c.Orgs[0]
 }
 
 // Concurrent writes of one org serialize through WATCH on the revision:
 // each retries until it lands, none is lost, and membership's two sides
 // stay in step.
 func TestAdminConcurrentWrites(t *testing.T) {
-	st, o := adminFixture(t)
+	st, d, o := adminFixture(t)
 	ctx := context.Background()
 	a := store.Actor{Subject: "t"}
 	const n = 8
 	for i := range n {
 		id := fmt.Sprintf("u-%d", i)
-		if _, _, err := st.CreateUser(ctx, o.Org, orgdoc.User{ID: id, Username: id}, a); err != nil {
+		if _, _, err := d.CreateUser(ctx, o.Org, orgdoc.User{ID: id, Username: id}, a); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +61,7 @@ func TestAdminConcurrentWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := st.AddMembers(ctx, o.Org, "Pilot users", []string{fmt.Sprintf("u-%d", i)}, a)
+			_, err := d.AddMembers(ctx, o.Org, "Pilot users", []string{fmt.Sprintf("u-%d", i)}, a)
 			errs <- err
 		}()
 	}
@@ -73,7 +75,7 @@ func TestAdminConcurrentWrites(t *testing.T) {
 	if got, _ := st.Revision(ctx, o.Org); got != rev+n {
 		t.Fatalf("revision %d, want %d", got, rev+n)
 	}
-	page, err := st.ListMembers(ctx, o.Org, "Pilot users", "", 0)
+	page, err := d.ListMembers(ctx, o.Org, "Pilot users", "", 0)
 	if err != nil || len(page.Items) != n+1 {
 		t.Fatalf("members %v %v", page.Items, err)
 	}
@@ -96,14 +98,14 @@ func TestAdminConcurrentWrites(t *testing.T) {
 
 // The change feed names what a write touched, so caches drop only that.
 func TestAdminChangeFeed(t *testing.T) {
-	st, o := adminFixture(t)
+	st, d, o := adminFixture(t)
 	ctx := context.Background()
 	a := store.Actor{Subject: "t"}
 	last, _ := st.LastChangeID(ctx, o.Org)
-	if _, err := st.DeleteRole(ctx, o.Org, "Teller", "", a); err != nil {
+	if _, err := d.DeleteRole(ctx, o.Org, "Teller", "", a); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.RemoveMember(ctx, o.Org, "Tellers north", "u-tom", a); err != nil {
+	if _, err := d.RemoveMember(ctx, o.Org, "Tellers north", "u-tom", a); err != nil {
 		t.Fatal(err)
 	}
 	changes, err := st.ReadChanges(ctx, o.Org, last, 0)

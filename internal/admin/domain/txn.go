@@ -1,16 +1,18 @@
-package store
+package domain
 
 import (
 	"context"
 	"sort"
+
+	"github.com/verdict-pdp/verdict/internal/store"
 )
 
-// txn is one admin write in progress: the store's Tx, plus the project
+// txn is one admin write in progress: a store.Tx, plus the project
 // records read so far (written back at the end when dirty) and what the
 // write's earlier steps left of the designer roles.
 type txn struct {
-	*Tx
-	k Keys
+	*store.Tx
+	k store.Keys
 
 	projects map[string]*projectEntry // projects read so far, by id
 
@@ -27,10 +29,10 @@ type projectEntry struct {
 	dirty bool
 }
 
-// write runs fn as one atomic admin write of org by a (Store.Write) and
+// write runs fn as one atomic admin write of org by a (store.Write) and
 // returns the revision it produced.
-func (s *Store) write(ctx context.Context, org string, a Actor, fn func(t *txn) (*Outcome, error)) (int64, error) {
-	return s.Write(ctx, org, a, func(tx *Tx) (*Outcome, error) {
+func (d *Admin) write(ctx context.Context, org string, a store.Actor, fn func(t *txn) (*store.Outcome, error)) (int64, error) {
+	return d.st.Write(ctx, org, a, func(tx *store.Tx) (*store.Outcome, error) {
 		t := &txn{Tx: tx, k: tx.Keys(), projects: map[string]*projectEntry{}}
 		out, err := fn(t)
 		if err != nil {
@@ -38,7 +40,7 @@ func (s *Store) write(ctx context.Context, org string, a Actor, fn func(t *txn) 
 		}
 		for _, pe := range t.sortedProjects() {
 			if pe.dirty {
-				t.HSet(t.k.Projects(), pe.rec.ID, WithSeq(pe.rec, pe.seq))
+				t.HSet(t.k.Projects(), pe.rec.ID, store.WithSeq(pe.rec, pe.seq))
 			}
 		}
 		return out, nil
