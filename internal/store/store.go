@@ -1,13 +1,22 @@
 // Package store keeps organizations' facts in Redis (docs/redis-keys.md):
-// whole-org import and export, the few keys one decision reads (one Lua call,
-// one round trip, a consistent snapshot), admin writes, the audit stream and
-// the change feed.
+// the key layout (Keys, the record encoding), whole-org import, export and
+// deletion, the few keys one decision reads (one Lua call, one round trip, a
+// consistent snapshot), the audit stream, the change feed, and the one
+// transaction every other write of an org goes through (Write and Tx).
+//
+// The store owns the data and its layout, not the rules of what may be
+// written: those are the admin API's, in package admin/domain, which writes
+// through Write. A write is one WATCH/MULTI transaction on the org's
+// revision: it lands together with its revision bump, audit entry and
+// change-feed entry, or not at all, and a write overtaken by another write
+// of the same org runs again against the new state.
 //
 // Every key of an org carries the hash tag {<org>}, so an org lives in one
 // Redis Cluster slot: multi-key transactions and scripts work the same on one
 // Redis and on a Cluster, and a write is atomic for readers.
 //
 // A Store is safe for concurrent use; it owns no data in memory (Redis does).
+// A Tx belongs to the one goroutine running its Write.
 package store
 
 import (
