@@ -211,6 +211,7 @@ func isZset(k keys, key string) bool {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
+// ParseSubjectKey reads a subject key of `droles` (SubjectKey).
 func ParseSubjectKey(sk string) orgdoc.Subject {
 	if hasPrefix(sk, "u:") {
 		return orgdoc.Subject{User: sk[2:]}

@@ -77,6 +77,7 @@ func (c *content) finish() {
 	c.lists = nil
 }
 
+// MustJSON renders v as JSON (the records the store writes always encode).
 func MustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -103,11 +104,15 @@ type GroupRecord struct {
 	Attributes map[string][]string `json:"attributes,omitempty"`
 }
 
+// SeqRole is one legacy grant in a user's list in `legacy`, with its
+// position.
 type SeqRole struct {
 	Role string `json:"role"`
 	Seq  int64  `json:"#"`
 }
 
+// SeqAssignment is one designer role assignment in a subject's list in
+// `droles`, with its position (its id in the admin API).
 type SeqAssignment struct {
 	Seq   int64        `json:"#"`
 	Role  string       `json:"role"`
@@ -287,6 +292,7 @@ func (l *orgLayout) env(key string, e *orgdoc.Environment) {
 	}
 }
 
+// SubjectKey names a subject in `droles`: "u:<user>" or "g:<group>".
 func SubjectKey(s orgdoc.Subject) string {
 	if s.User != "" {
 		return "u:" + s.User
