@@ -14,6 +14,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/policies"
@@ -86,12 +87,13 @@ func TestCorpora(t *testing.T) {
 // way an edge bundle does.
 type wholeOrg struct{ src *assemble.DocSource }
 
-func (w wholeOrg) Facts(_ context.Context, s assemble.Scope) (ast.Value, error) {
+func (w wholeOrg) Facts(_ context.Context, s facts.Scope) (facts.Facts, error) {
 	ix := w.src.Index(s.Org)
 	if ix == nil {
-		return ast.NewObject(), nil
+		return facts.Facts{Value: ast.NewObject()}, nil
 	}
-	return ast.InterfaceToValue(map[string]any{s.Org: ix.Document()})
+	v, err := ast.InterfaceToValue(map[string]any{s.Org: ix.Document()})
+	return facts.Facts{Value: v, Known: true}, err
 }
 
 // TestSubjectFactsDecideAsWholeOrg: the facts cut out for one subject must

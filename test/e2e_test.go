@@ -164,14 +164,17 @@ func TestCallersAndSubjectTokens(t *testing.T) {
 }
 
 // TestRedisDownFailsClosedAndRecovers: under load, with Redis stopped,
-// decisions whose facts are cached keep their answer, others are denied with
-// a reason and /ready says why; once Redis is back (re-seeded, since the test
-// server restarts empty) decisions recover without restarting Verdict.
+// decisions whose facts are cached keep their answer, marked stale (within
+// --stale-facts-max), others are denied with a reason and /ready says why;
+// once Redis is back (re-seeded, since the test server restarts empty)
+// decisions recover without restarting Verdict, and no cached fact answers
+// before its org was checked.
 func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	rs := redistest.Start(t)
 	demo := loadCorpus(t, "../data/demo.json")
 	importCorpus(t, rs.URL(), demo)
-	pdp := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none"})
+	// A bound far above the test's length: the outage must not outlast it.
+	pdp := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none", StaleFactsMax: time.Hour})
 	base := "http://" + pdp.Addr
 	ask := func(user string) answer {
 		var d answer
@@ -214,8 +217,8 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	defer stopLoad()
 	rs.Stop(t)
 	rsDown.Store(true)
-	if d := ask("u-tom"); !d.Decision {
-		t.Errorf("tom's cached facts should still answer: %+v", d)
+	if d := ask("u-tom"); !d.Decision || d.Context["stale"] != true {
+		t.Errorf("tom's cached facts should still answer, marked stale: %+v", d)
 	}
 	d := ask("u-maria")
 	if d.Decision || d.Context["reason"] != "unavailable" {

@@ -9,12 +9,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/open-policy-agent/opa/ast"
 	"github.com/verdict-pdp/verdict/internal/admin"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
@@ -231,3 +234,39 @@ func (h *harness) revision(org string) int64 {
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// subjectFacts reads what a decision about user would read (the facts path
+// of the central PDP), as JSON: org -> {users, user_groups, designer_roles...}.
+func (h *harness) subjectFacts(org, user string) map[string]any {
+	h.t.Helper()
+	r, err := facts.NewReader(h.st.Client(), facts.ReaderConfig{Prefix: h.st.OrgPrefix})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	f, err := r.Facts(h.t.Context(), facts.Scope{Org: org, Subject: user})
+	if err != nil {
+		h.t.Fatalf("facts of %s: %v", user, err)
+	}
+	v, err := ast.JSON(f.Value)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m, _ := v.(map[string]any)[org].(map[string]any)
+	return m
+}
+
+// keysOf lists the keys of m[path...] (an object), sorted.
+func keysOf(m map[string]any, path ...string) []string {
+	var cur any = m
+	for _, p := range path {
+		o, _ := cur.(map[string]any)
+		cur = o[p]
+	}
+	o, _ := cur.(map[string]any)
+	out := make([]string, 0, len(o))
+	for k := range o {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

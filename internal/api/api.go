@@ -64,8 +64,6 @@ type Deps struct {
 	Decisions DecisionLogger
 	Metrics   *Metrics
 	Log       *slog.Logger
-	// Seen, when set, is told the org and user of every decision (last_seen).
-	Seen func(org, user string)
 }
 
 // Server is the HTTP API.

@@ -47,10 +47,12 @@ func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (deci
 	}
 	start := time.Now()
 	d, derr := s.PDP.Evaluate(c.Request.Context(), req, tok)
-	s.Metrics.observe(req.Resource.Type, d.Decision, derr, time.Since(start))
-	if s.Seen != nil && derr == nil {
-		s.Seen(req.Org(), req.SubjectID())
+	if verr.CodeOf(derr) == verr.InvalidInput {
+		// Refused before anything was read (an id past the bounds): the
+		// request is at fault, not the PDP.
+		return decision.Decision{}, derr
 	}
+	s.Metrics.observe(req.Resource.Type, d.Decision, derr, time.Since(start))
 	if s.Decisions != nil {
 		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Revision())
 	}

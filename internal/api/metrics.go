@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/verdict-pdp/verdict/internal/assemble"
+	"github.com/verdict-pdp/verdict/internal/facts"
 )
 
 // Metrics are the Prometheus metrics of a PDP, on a registry of their own
@@ -19,7 +19,7 @@ type Metrics struct {
 }
 
 // NewMetrics registers the PDP's metrics; cache, when not nil, is exported too.
-func NewMetrics(cache *assemble.Cache) *Metrics {
+func NewMetrics(cache *facts.Cache) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,13 +35,21 @@ func NewMetrics(cache *assemble.Cache) *Metrics {
 	}
 	m.reg.MustRegister(m.decisions, m.latency, m.errors, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if cache != nil {
-		stat := func(name, help string, f func(assemble.CacheStats) uint64) {
+		stat := func(name, help string, f func(facts.CacheStats) uint64) {
 			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 				func() float64 { return float64(f(cache.Stats())) }))
 		}
-		stat("verdict_facts_cache_hits_total", "Decisions answered from cached facts.", func(s assemble.CacheStats) uint64 { return s.Hits })
-		stat("verdict_facts_cache_misses_total", "Decisions that read facts from Redis.", func(s assemble.CacheStats) uint64 { return s.Misses })
-		stat("verdict_facts_cache_stale_total", "Decisions answered from cached facts while Redis was unreachable.", func(s assemble.CacheStats) uint64 { return s.Stale })
+		stat("verdict_facts_cache_hits_total", "Decisions answered from cached facts.", func(s facts.CacheStats) uint64 { return s.Hits })
+		stat("verdict_facts_cache_misses_total", "Decisions that read facts from Redis.", func(s facts.CacheStats) uint64 { return s.Misses })
+		stat("verdict_facts_cache_stale_total", "Decisions answered from cached facts while Redis was unreachable (within --stale-facts-max).", func(s facts.CacheStats) uint64 { return s.Stale })
+		stat("verdict_facts_cache_probes_total", "Revision checks made before cached facts answered while the change feed was down.", func(s facts.CacheStats) uint64 { return s.Probes })
+		stat("verdict_facts_cache_refused_total", "Decisions denied because Redis was unreachable and the cached facts were older than --stale-facts-max.", func(s facts.CacheStats) uint64 { return s.Refused })
+		gauge := func(name, help string, f func(facts.CacheStats) int) {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+				func() float64 { return float64(f(cache.Stats())) }))
+		}
+		gauge("verdict_facts_cache_entries", "Subject facts held (bounded by --facts-cache).", func(s facts.CacheStats) int { return s.Entries })
+		gauge("verdict_facts_cache_orgs", "Orgs with facts held or read in flight.", func(s facts.CacheStats) int { return s.Orgs })
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -47,7 +48,7 @@ func (ix *Index) Document() map[string]any {
 // grants and designer assignments, the named project with its builds and the
 // named environment's overrides and shares that concern the subject, and the
 // named filter. The policies decide the same on this as on Document().
-func (ix *Index) Subject(s Scope) ast.Value {
+func (ix *Index) Subject(s facts.Scope) ast.Value {
 	uid := s.Subject
 	user := ix.Users[uid]
 	mine := map[string]bool{}
@@ -208,13 +209,21 @@ func NewDocSource(orgs []orgdoc.Org) *DocSource {
 // Index returns the index of an org, or nil.
 func (d *DocSource) Index(org string) *Index { return d.orgs[org] }
 
-// Facts implements Source.
-func (d *DocSource) Facts(_ context.Context, s Scope) (ast.Value, error) {
+// Facts implements facts.Source.
+func (d *DocSource) Facts(_ context.Context, s facts.Scope) (facts.Facts, error) {
+	if err := s.Validate(); err != nil {
+		return facts.Facts{}, err
+	}
 	ix, ok := d.orgs[s.Org]
 	if !ok {
-		return ast.NewObject(), nil
+		return facts.Facts{Value: ast.NewObject()}, nil
 	}
-	return ast.NewObject(ast.Item(ast.StringTerm(s.Org), ast.NewTerm(ix.Subject(s)))), nil
+	status, _ := ix.Users[s.Subject]["status"].(string)
+	return facts.Facts{
+		Value:  ast.NewObject(ast.Item(ast.StringTerm(s.Org), ast.NewTerm(ix.Subject(s)))),
+		Known:  true,
+		Active: status == orgdoc.StatusActive,
+	}, nil
 }
 
 // ScanUserIDs pages through an org's user ids in id order (token: the offset).

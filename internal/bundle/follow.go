@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -35,7 +36,7 @@ func (s *Server) first(ctx context.Context, org, env string) (*slot, error) {
 	s.mu.Lock()
 	st := s.orgs[org]
 	if st == nil {
-		st = &orgState{slots: map[string]*slot{}}
+		st = &orgState{slots: map[string]*slot{}, kick: make(chan struct{}, 1)}
 		s.orgs[org] = st
 	}
 	s.mu.Unlock()
@@ -78,53 +79,71 @@ func (s *Server) build(ctx context.Context, doc *orgdoc.Org, rev int64, env stri
 	return Build(ctx, Spec{Org: doc, Env: env, Revision: strconv.FormatInt(rev, 10), Policies: s.cfg.PolicySource(), Signer: s.cfg.Signer})
 }
 
-// follow keeps org's bundles fresh: it reads the org's change feed and, after
-// a burst of changes has settled (Debounce of quiet, at most 5 times that),
-// rebuilds every environment served. When it loses Redis it keeps the
-// bundles it has (edges keep deciding) and, once back, compares revisions,
-// since it cannot know what it missed.
+// follow keeps org's bundles fresh. The process's one change feed kicks it
+// (Changed, Resync): after a burst of changes has settled (Debounce of
+// quiet, at most 5 times that) it rebuilds every environment served. It
+// holds no Redis connection while it waits. When the feed is lost the
+// bundles built so far stay (edges keep deciding); once the feed is back,
+// Resync kicks every org, whose revision is then compared.
 func (s *Server) follow(org string, st *orgState) {
 	ctx := s.ctx
-	last := ""
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		if last == "" {
-			id, err := s.cfg.Store.LastChangeID(ctx, org)
-			if err != nil {
-				s.lost(ctx, org, err, &backoff)
-				continue
+	// A write may have landed between the first build and now.
+	if !s.refresh(ctx, org, st, false) {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-st.kick:
+			for deadline := time.Now().Add(5 * s.cfg.Debounce); time.Now().Before(deadline); {
+				select {
+				case <-ctx.Done():
+					return
+				case <-st.kick:
+					continue
+				case <-time.After(s.cfg.Debounce):
+				}
+				break
 			}
-			last = id
-			// A write may have landed between the first build and now.
 			if !s.refresh(ctx, org, st, false) {
 				return
 			}
-		}
-		changes, err := s.cfg.Store.ReadChanges(ctx, org, last, s.feedBlock)
-		if err != nil {
-			last = ""
-			s.lost(ctx, org, err, &backoff)
-			continue
-		}
-		backoff = 50 * time.Millisecond
-		if len(changes) == 0 {
+		case <-time.After(s.feedBlock):
 			// Quiet for a while: a good moment to notice reloaded policies.
 			if s.policiesMoved(st) && !s.refresh(ctx, org, st, true) {
 				return
 			}
-			continue
 		}
-		last = changes[len(changes)-1].ID
-		for deadline := time.Now().Add(5 * s.cfg.Debounce); time.Now().Before(deadline); {
-			more, err := s.cfg.Store.ReadChanges(ctx, org, last, s.cfg.Debounce)
-			if err != nil || len(more) == 0 {
-				break
-			}
-			last = more[len(more)-1].ID
+	}
+}
+
+// Changed implements facts.Listener: it kicks the follower of the org the
+// change names (every follower when it names none).
+func (s *Server) Changed(ch facts.Change) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for org, st := range s.orgs {
+		if ch.Org == "" || ch.Org == org {
+			st.poke()
 		}
-		if !s.refresh(ctx, org, st, false) {
-			return
-		}
+	}
+}
+
+// Resync implements facts.Listener: after the feed was away, every org's
+// revision is compared (by its follower, not here: the feed must not wait
+// on builds).
+func (s *Server) Resync(context.Context) error {
+	s.Changed(facts.Change{})
+	return nil
+}
+
+// poke wakes the org's follower without blocking: one pending kick is
+// enough, since a rebuild reads the org as it is then.
+func (st *orgState) poke() {
+	select {
+	case st.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -140,20 +159,6 @@ func (s *Server) policiesMoved(st *orgState) bool {
 		}
 	}
 	return false
-}
-
-func (s *Server) lost(ctx context.Context, org string, err error, backoff *time.Duration) {
-	if ctx.Err() != nil {
-		return
-	}
-	if *backoff == 50*time.Millisecond {
-		s.cfg.Log.Warn("bundles: change feed lost; serving the bundles built so far", "org", org, "err", err)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(*backoff):
-	}
-	*backoff = min(*backoff*2, 2*time.Second)
 }
 
 // refresh rebuilds org's bundles if its revision moved (or always, with

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -13,6 +14,9 @@ import (
 // MountConfig is what a PDP needs to serve bundles beside its API.
 type MountConfig struct {
 	Store *store.Store
+	// Feed is the process's change feed (nil: the bundle server starts its
+	// own).
+	Feed interface{ Listen(facts.Listener) }
 	// Policies returns the policies the PDP runs now (built-in and
 	// extension modules, extension data), bundled as they are; asked at
 	// every build, so a reload reaches the bundles.
@@ -39,7 +43,7 @@ func Mount(ctx context.Context, next http.Handler, c MountConfig) (http.Handler,
 	if c.Policies == nil {
 		return nil, verr.New(verr.InvalidInput, "policies", "required")
 	}
-	s, err := NewServer(ctx, ServerConfig{Store: c.Store, PolicySource: c.Policies,
+	s, err := NewServer(ctx, ServerConfig{Store: c.Store, Feed: c.Feed, PolicySource: c.Policies,
 		Signer: signer, Verifier: c.Verifier, Log: c.Log})
 	if err != nil {
 		return nil, err

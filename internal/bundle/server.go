@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/authn"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -24,7 +25,10 @@ const ContentType = "application/vnd.openpolicyagent.bundles"
 
 // ServerConfig configures bundle serving on the central PDP.
 type ServerConfig struct {
-	Store    *store.Store
+	Store *store.Store
+	// Feed is the process's change feed; the server listens to it. nil: the
+	// server starts a feed of its own on the store's client (tests, tools).
+	Feed     interface{ Listen(facts.Listener) }
 	Policies Policies
 	// PolicySource, when set, is asked for the policies at every build
 	// instead of Policies: a PDP that reloads its policies (SIGHUP) passes
@@ -51,8 +55,8 @@ type ServerConfig struct {
 // change feed, debounced); long polls wait on the rebuild.
 //
 // Concurrency: the server is safe for concurrent use. Each org has one
-// follower goroutine (started with its first bundle, stopped with ctx) and
-// one build at a time; requests read immutable slots under a short lock.
+// follower goroutine (started with its first bundle, stopped with ctx),
+// woken by the process's one change feed, and one build at a time; requests read immutable slots under a short lock.
 type Server struct {
 	cfg ServerConfig
 	ctx context.Context
@@ -72,6 +76,7 @@ type orgState struct {
 	doc   *orgdoc.Org
 	rev   int64
 	slots map[string]*slot // environment (or "all") -> current bundle
+	kick  chan struct{}    // a change of the org (buffered 1)
 }
 
 // slot is one built bundle; changed is closed when a newer one replaces it.
@@ -104,7 +109,17 @@ func NewServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if cfg.Signer == nil {
 		cfg.Log.Warn("bundles are served UNSIGNED: edges refuse them; give the central PDP a signing key")
 	}
-	return &Server{cfg: cfg, ctx: ctx, feedBlock: 5 * time.Second, orgs: map[string]*orgState{}}, nil
+	s := &Server{cfg: cfg, ctx: ctx, feedBlock: 5 * time.Second, orgs: map[string]*orgState{}}
+	if cfg.Feed == nil {
+		f, err := facts.NewFeed(cfg.Store.Client(), facts.FeedConfig{Channel: cfg.Store.ChangesChannel(), Log: cfg.Log})
+		if err != nil {
+			return nil, err
+		}
+		go f.Run(ctx)
+		cfg.Feed = f
+	}
+	cfg.Feed.Listen(s)
+	return s, nil
 }
 
 // Wrap returns a handler serving /bundles/ itself and everything else with

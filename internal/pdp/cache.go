@@ -6,24 +6,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
-// Versioned is a facts source that can tell when an org's facts changed: its
-// epoch for the org grows with every change it learns of (the facts cache,
-// fed by the change feed).
+// Versioned is a facts source whose answers may be cached (facts.Cache): an
+// org's version changes whenever its facts may have, and is never reused.
 type Versioned interface {
-	Epoch(org string) uint64
+	// Version is org's current version (0: nothing of it is cached).
+	Version(org string) uint64
+	// Current reports whether cached facts are current (the change feed is
+	// up); answers are neither cached nor served from the cache otherwise.
+	Current() bool
+	// MaxAge is how long facts are trusted while current.
 	MaxAge() time.Duration
 }
 
-// decisionCache keeps answers to exact requests, valid while the org's facts
-// epoch and the policy revision are unchanged and for at most the facts'
-// MaxAge: an answer can never outlive the facts it was computed from. It is
-// what makes repeated checks (a user moving through a UI flow) cost a map
-// lookup instead of a policy evaluation.
+// decisionCache keeps answers to exact requests, valid while the org's
+// facts version and the policy revision are unchanged and for at most the
+// facts' MaxAge: an answer can never outlive the facts it was computed from.
+// It is what makes repeated checks (a user moving through a UI flow) cost a
+// map lookup instead of a policy evaluation.
 type decisionCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedDecision
@@ -32,10 +35,11 @@ type decisionCache struct {
 }
 
 type cachedDecision struct {
-	d     decision.Decision
-	epoch uint64
-	rev   string
-	at    time.Time
+	d       decision.Decision
+	version uint64
+	rev     string
+	at      time.Time
+	active  bool // the subject was an active user (last_seen)
 }
 
 func newDecisionCache(max int) *decisionCache {
@@ -52,22 +56,26 @@ func decisionKey(r *authzen.Request) (string, bool) {
 	return r.Org() + "\x00" + string(b), true
 }
 
-func (c *decisionCache) get(key string, epoch uint64, rev string, maxAge time.Duration) (decision.Decision, bool) {
+func (c *decisionCache) get(key string, version uint64, rev string, maxAge time.Duration) (cachedDecision, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || e.epoch != epoch || e.rev != rev || time.Since(e.at) > maxAge {
-		return decision.Decision{}, false
+	if !ok || version == 0 || e.version != version || e.rev != rev || time.Since(e.at) > maxAge {
+		return cachedDecision{}, false
 	}
 	c.hits.Add(1)
-	return e.d, true
+	return e, true
 }
 
-func (c *decisionCache) put(key string, d decision.Decision, epoch uint64, rev string) {
+func (c *decisionCache) put(key string, e cachedDecision) {
+	e.at = time.Now()
 	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		assemble.EvictOne(c.entries)
+	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
+		for k := range c.entries { // random eviction: map iteration starts anywhere
+			delete(c.entries, k)
+			break
+		}
 	}
-	c.entries[key] = cachedDecision{d: d, epoch: epoch, rev: rev, at: time.Now()}
+	c.entries[key] = e
 	c.mu.Unlock()
 }

@@ -14,7 +14,7 @@ import (
 func TestDecisionCacheEvictsOne(t *testing.T) {
 	c := newDecisionCache(100)
 	for i := range 150 {
-		c.put(strconv.Itoa(i), decision.Decision{Decision: true}, 1, "r")
+		c.put(strconv.Itoa(i), cachedDecision{d: decision.Decision{Decision: true}, version: 1, rev: "r"})
 	}
 	if n := len(c.entries); n != 100 {
 		t.Fatalf("%d entries, want the bound 100", n)
@@ -22,9 +22,9 @@ func TestDecisionCacheEvictsOne(t *testing.T) {
 	if _, ok := c.get("149", 1, "r", time.Minute); !ok {
 		t.Error("the newest answer was evicted")
 	}
-	// An answer of another epoch or revision is never served.
+	// An answer of another version or revision is never served.
 	if _, ok := c.get("149", 2, "r", time.Minute); ok {
-		t.Error("an answer of an older epoch was served")
+		t.Error("an answer of another facts version was served")
 	}
 	if _, ok := c.get("149", 1, "other", time.Minute); ok {
 		t.Error("an answer of another policy revision was served")

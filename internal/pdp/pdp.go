@@ -7,13 +7,14 @@ package pdp
 import (
 	"cmp"
 	"context"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -25,6 +26,12 @@ type Config struct {
 	// DecisionCache bounds the cache of answers to exact requests (0: 10000;
 	// negative: off). It is used only with a Versioned facts source.
 	DecisionCache int
+	// Users lists an org's users for subject search (the store); nil: the
+	// facts source lists them, if it can (in-memory documents).
+	Users UserScanner
+	// Seen, when set, is told the org and user of every decision about an
+	// active user of a known org (last_seen); nothing else is recorded.
+	Seen func(org, user string)
 }
 
 // Validate checks the configuration.
@@ -34,13 +41,13 @@ func (Config) Validate() error { return nil }
 type Service struct {
 	cfg       Config
 	engine    *engine.Engine
-	source    assemble.Source
+	source    facts.Source
 	versions  Versioned
 	decisions *decisionCache
 }
 
 // New returns a decision service.
-func New(cfg Config, e *engine.Engine, src assemble.Source) (*Service, error) {
+func New(cfg Config, e *engine.Engine, src facts.Source) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,26 +69,39 @@ func (s *Service) Revision() string { return s.engine.Revision() }
 func (s *Service) DefaultOrg() string { return s.cfg.DefaultOrg }
 
 // ScopeOf names the facts a request may read.
-func ScopeOf(r *authzen.Request) assemble.Scope {
-	return assemble.Scope{Org: r.Org(), Subject: r.SubjectID(), Project: r.Project(), Environment: r.Environment()}
+func ScopeOf(r *authzen.Request) facts.Scope {
+	return facts.Scope{Org: r.Org(), Subject: r.SubjectID(), Project: r.Project(), Environment: r.Environment()}
 }
 
 // Evaluate decides one request; tok, when not nil, holds the verified claims
 // of the subject's own token. It fails closed: when the facts cannot be read
 // or the policies fail, the answer is a deny whose context says why, and the
-// error is returned too for logs and metrics.
+// error is returned too for logs and metrics. A request naming ids longer
+// than the facts' bounds is refused (InvalidInput) before anything is read.
 func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *decision.Token) (decision.Decision, error) {
+	d, active, err := s.evaluate(ctx, r, tok)
+	if active && s.cfg.Seen != nil {
+		s.cfg.Seen(r.Org(), r.SubjectID())
+	}
+	return d, err
+}
+
+// evaluate decides and reports whether the subject is an active user of a
+// known org.
+func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decision.Token) (decision.Decision, bool, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
+	scope := ScopeOf(r)
+	scope.Token = tok
+	if err := scope.Validate(); err != nil {
+		return deny(err), false, err
+	}
 	var key, rev string
-	var epoch uint64
-	cacheable := s.decisions != nil && tok == nil
+	cacheable := s.decisions != nil && tok == nil && s.versions.Current()
 	if cacheable {
-		// The epoch is read before the facts: a change learnt meanwhile makes
-		// this answer's entry stale at once.
-		epoch, rev = s.versions.Epoch(r.Org()), s.engine.Revision()
+		rev = s.engine.Revision()
 		if key, cacheable = decisionKey(r); cacheable {
-			if d, ok := s.decisions.get(key, epoch, rev, s.versions.MaxAge()); ok {
-				return d, nil
+			if e, ok := s.decisions.get(key, s.versions.Version(r.Org()), rev, s.versions.MaxAge()); ok {
+				return e.d, e.active, nil
 			}
 		}
 	}
@@ -89,22 +109,36 @@ func (s *Service) Evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 	// cached answer needs none (only requests that converted are cached).
 	in, err := r.Value()
 	if err != nil {
-		return deny(err), err
+		return deny(err), false, err
 	}
-	scope := ScopeOf(r)
-	scope.Token = tok
-	facts, err := s.source.Facts(ctx, scope)
+	f, err := s.source.Facts(ctx, scope)
 	if err != nil {
-		return deny(err), err
+		return deny(err), false, err
 	}
-	d, err := s.engine.Decide(ctx, in, facts)
+	d, err := s.engine.Decide(ctx, in, f.Value)
 	if err != nil {
-		return deny(err), err
+		return deny(err), false, err
 	}
-	if cacheable {
-		s.decisions.put(key, d, epoch, rev)
+	if f.Stale > 0 {
+		d = markStale(d, f.Stale)
 	}
-	return d, nil
+	if cacheable && f.Version != 0 && f.Stale == 0 {
+		s.decisions.put(key, cachedDecision{d: d, version: f.Version, rev: rev, active: f.Active})
+	}
+	return d, f.Active, nil
+}
+
+// markStale says in an answer's context that its facts were cached ones
+// answered while the store could not be reached, and how old they were.
+func markStale(d decision.Decision, age time.Duration) decision.Decision {
+	ctx := make(map[string]any, len(d.Context)+2)
+	for k, v := range d.Context {
+		ctx[k] = v
+	}
+	ctx["stale"] = true
+	ctx["stale_age_ms"] = age.Milliseconds()
+	d.Context = ctx
+	return d
 }
 
 // DecisionCacheHits counts answers served from the decision cache.
@@ -128,11 +162,11 @@ func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, to
 	if r.Resource != nil && r.Resource.Type == "business_filter" {
 		scope.Filter = r.Resource.ID
 	}
-	facts, err := s.source.Facts(ctx, scope)
+	f, err := s.source.Facts(ctx, scope)
 	if err != nil {
 		return nil, false, err
 	}
-	return s.engine.Query(ctx, path, in, facts)
+	return s.engine.Query(ctx, path, in, f.Value)
 }
 
 // FilterInput renders a filter request as the policies' input: an
@@ -164,14 +198,21 @@ func (s *Service) Filter(ctx context.Context, f decision.FilterRequest) (decisio
 	if err != nil {
 		return decision.Filter{}, err
 	}
-	facts, err := s.source.Facts(ctx, assemble.Scope{Org: f.Org, Subject: f.User, Filter: f.Filter, Token: f.Token})
+	fs, err := s.source.Facts(ctx, facts.Scope{Org: f.Org, Subject: f.User, Filter: f.Filter, Token: f.Token})
 	if err != nil {
 		return decision.Filter{}, err
 	}
-	return s.engine.Filter(ctx, in, facts)
+	return s.engine.Filter(ctx, in, fs.Value)
 }
 
+// deny is the answer to a decision that could not be made: its reason is
+// the error's code, and whatever the error names (the record that did not
+// decode: key, field, path) is in the context too.
 func deny(err error) decision.Decision {
 	e := verr.As(err)
-	return decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e.Message}}
+	ctx := map[string]any{"reason": string(e.Code), "error": e.Message}
+	for k, v := range e.Detail {
+		ctx[k] = v
+	}
+	return decision.Decision{Decision: false, Context: ctx}
 }

@@ -31,7 +31,10 @@ const (
 // ("" at the end). Each candidate is decided like an evaluation.
 func (s *Service) SearchSubjects(ctx context.Context, r *authzen.Request, limit int, token string) ([]string, string, error) {
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
-	sc, ok := s.source.(UserScanner)
+	sc, ok := s.cfg.Users, s.cfg.Users != nil
+	if !ok {
+		sc, ok = s.source.(UserScanner)
+	}
 	if !ok {
 		return nil, "", verr.New(verr.Internal, "", "this PDP cannot list users")
 	}
@@ -49,7 +52,7 @@ func (s *Service) SearchSubjects(ctx context.Context, r *authzen.Request, limit 
 		for i := skip; i < len(ids); i++ {
 			q := *r
 			q.Subject = &authzen.Entity{Type: "user", ID: ids[i]}
-			d, err := s.Evaluate(ctx, &q, nil)
+			d, _, err := s.evaluate(ctx, &q, nil)
 			if err != nil {
 				return nil, "", err
 			}

@@ -205,7 +205,7 @@ func ordered(h map[string]string) []string {
 	return out
 }
 
-func isZset(k keys, key string) bool {
+func isZset(k Keys, key string) bool {
 	return hasPrefix(key, k.p+"members:") || hasPrefix(key, k.p+"dmembers:")
 }
 

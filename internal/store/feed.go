@@ -46,17 +46,25 @@ type Actor struct {
 // record queues, inside a MULTI, the revision bump, the audit entry and the
 // change feed entry of a write, so that the three land with the write or not
 // at all. rev is the revision the write produces.
-func (s *Store) record(pipe redis.Pipeliner, k keys, rev int64, a Actor, action, target string, before, after any, ch Change) {
-	pipe.Set(context.Background(), k.rev(), rev, 0)
+func (s *Store) record(pipe redis.Pipeliner, k Keys, rev int64, a Actor, action, target string, before, after any, ch Change) {
+	pipe.Set(context.Background(), k.Rev(), rev, 0)
 	ch.Revision = rev
 	ctx := context.Background()
-	pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.audit(), Values: map[string]any{
+	pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.Audit(), Values: map[string]any{
 		"time": time.Now().UTC().Format(time.RFC3339Nano), "actor": a.Subject, "action": action, "target": target,
 		"before": rawJSON(before), "after": rawJSON(after), "justification": a.Justification,
 		"revision": strconv.FormatInt(rev, 10),
 	}})
-	b, _ := json.Marshal(ch)
-	pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.changes(), MaxLen: s.cfg.ChangeFeedLen, Approx: true, Values: map[string]any{"change": string(b)}})
+	b, err := json.Marshal(ch)
+	if err != nil {
+		// A Change holds strings, ints and bools only: this cannot happen.
+		panic(err)
+	}
+	pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.Changes(), MaxLen: s.cfg.ChangeFeedLen, Approx: true, Values: map[string]any{"change": string(b)}})
+	// The notification every PDP's feed hears, in the same transaction: a
+	// write is announced if and only if it lands. PUBLISH names no key, so
+	// it joins the org's single-slot transaction on a Cluster too.
+	pipe.Publish(ctx, s.ChangesChannel(), b)
 }
 
 func rawJSON(v any) string {
@@ -85,7 +93,7 @@ func (s *Store) Audit(ctx context.Context, org, cursor string, limit int64) (Aud
 	if cursor != "" {
 		start = "(" + cursor
 	}
-	msgs, err := s.rdb.XRangeN(ctx, s.keys(org).audit(), start, "+", limit+1).Result()
+	msgs, err := s.rdb.XRangeN(ctx, s.keys(org).Audit(), start, "+", limit+1).Result()
 	if err != nil {
 		if isBadID(err) {
 			return AuditPage{}, verr.New(verr.InvalidInput, "cursor", "not a cursor of this stream")
@@ -121,10 +129,16 @@ func isBadID(err error) bool {
 	return err != nil && (strings.Contains(strings.ToLower(err.Error()), "invalid stream id"))
 }
 
-// ReadChanges blocks up to block for changes of org after the stream id
-// after ("$" = only new ones; "0" = from the start) and returns them.
+// ReadChanges returns up to 1000 entries of org's durable change log after
+// the stream id after ("0": from the start), waiting up to block for one
+// (0: no wait). PDPs do not read it: they hear changes on ChangesChannel; it
+// is kept for tools and audits that need the changes in order.
 func (s *Store) ReadChanges(ctx context.Context, org, after string, block time.Duration) ([]Change, error) {
-	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.keys(org).changes(), after}, Block: block, Count: 1000}).Result()
+	args := &redis.XReadArgs{Streams: []string{s.keys(org).Changes(), after}, Count: 1000, Block: -1}
+	if block > 0 {
+		args.Block = block
+	}
+	res, err := s.rdb.XRead(ctx, args).Result()
 	if err == redis.Nil {
 		return nil, nil
 	}
@@ -136,23 +150,12 @@ func (s *Store) ReadChanges(ctx context.Context, org, after string, block time.D
 		for _, m := range st.Messages {
 			var c Change
 			raw, _ := m.Values["change"].(string)
-			if json.Unmarshal([]byte(raw), &c) == nil {
-				c.ID = m.ID
-				out = append(out, c)
+			if err := json.Unmarshal([]byte(raw), &c); err != nil {
+				return nil, verr.Wrap(verr.FactsInvalid, "", err, "change %s of org %s does not decode: %v", m.ID, org, err)
 			}
+			c.ID = m.ID
+			out = append(out, c)
 		}
 	}
 	return out, nil
-}
-
-// LastChangeID is the id of the newest change feed entry of org ("0-0" if none).
-func (s *Store) LastChangeID(ctx context.Context, org string) (string, error) {
-	msgs, err := s.rdb.XRevRangeN(ctx, s.keys(org).changes(), "+", "-", 1).Result()
-	if err != nil {
-		return "", unavailable(err)
-	}
-	if len(msgs) == 0 {
-		return "0-0", nil
-	}
-	return msgs[0].ID, nil
 }

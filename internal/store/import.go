@@ -115,7 +115,7 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 // staged is an org written under temporary keys, ready to replace the live
 // one.
 type staged struct {
-	k      keys
+	k      Keys
 	tmp    string   // prefix of the temporary keys: tmp + (live key without k.p)
 	live   []string // the live keys the temporary ones become
 	seq    int64    // the last position given

@@ -67,7 +67,7 @@ func (l *LastSeen) Flush(ctx context.Context) error {
 		for u, t := range users {
 			args = append(args, u, t.Format(time.RFC3339))
 		}
-		pipe.HSet(ctx, l.st.keys(org).lastSeen(), args...)
+		pipe.HSet(ctx, l.st.keys(org).LastSeen(), args...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		// Keep the batch: newer sightings win when merged back.
@@ -121,7 +121,7 @@ func (s *Store) LastSeenOf(ctx context.Context, org string, users ...string) (ma
 	if len(users) == 0 {
 		return out, nil
 	}
-	vals, err := s.rdb.HMGet(ctx, s.keys(org).lastSeen(), users...).Result()
+	vals, err := s.rdb.HMGet(ctx, s.keys(org).LastSeen(), users...).Result()
 	if err != nil {
 		return nil, unavailable(err)
 	}

@@ -120,7 +120,7 @@ type SeqAssignment struct {
 }
 
 // layout lays out a validated org document in keys (docs/redis-keys.md).
-func layout(k keys, o *orgdoc.Org) (*content, *orgLayout) {
+func layout(k Keys, o *orgdoc.Org) (*content, *orgLayout) {
 	c := newContent()
 	l := &orgLayout{k: k, w: c}
 	_ = o.Walk(l) // content never fails
@@ -134,12 +134,12 @@ func layout(k keys, o *orgdoc.Org) (*content, *orgLayout) {
 // streamed document (Stream.Decode, ImportOrg). Every record gets the next
 // position ("#", the scores of members) in the order of Org's fields.
 type orgLayout struct {
-	k   keys
+	k   Keys
 	w   sink
 	seq int64
 	// open makes k and w when the org id is known (ImportOrg); nil when
 	// they are given.
-	open func(org string) (keys, sink, error)
+	open func(org string) (Keys, sink, error)
 
 	group     string // the group being laid out
 	groupJSON string

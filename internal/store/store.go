@@ -128,7 +128,17 @@ type Keys struct{ p string }
 // Keys returns the key names of org.
 func (s *Store) Keys(org string) Keys { return s.keys(org) }
 
-func (s *Store) keys(org string) Keys { return Keys{p: s.cfg.Prefix + ":{" + org + "}:"} }
+// OrgPrefix is the prefix of every key of org ("v:{acme}:"): the facts
+// path reads the same keys (docs/redis-keys.md).
+func (s *Store) OrgPrefix(org string) string { return s.cfg.Prefix + ":{" + org + "}:" }
+
+// ChangesChannel is the pub/sub channel on which every write announces the
+// org it changed and the revision it produced, in the write's own
+// transaction (docs/consistency.md). A channel has no slot: on a Redis
+// Cluster a publish reaches every node.
+func (s *Store) ChangesChannel() string { return s.cfg.Prefix + ":changes" }
+
+func (s *Store) keys(org string) Keys { return Keys{p: s.OrgPrefix(org)} }
 
 func (k Keys) Org() string        { return k.p + "org" } // hash: "settings" (OrgSettings)
 func (k Keys) Rev() string        { return k.p + "rev" }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/store"
@@ -110,7 +111,11 @@ func TestCorporaDecideFromRedis(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc, _ := pdp.New(pdp.Config{}, eng, store.NewSource(st))
+		r, err := facts.NewReader(st.Client(), facts.ReaderConfig{Prefix: st.OrgPrefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, _ := pdp.New(pdp.Config{}, eng, r)
 		res := conformance.Run(ctx, c, &conformance.Local{Service: svc})
 		for _, fl := range res.Failures {
 			t.Errorf("%s: %s\n  expected: %s\n  actual:   %s", f, fl.Name, fl.Expected, fl.Actual)

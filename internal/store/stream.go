@@ -37,7 +37,7 @@ type ImportStats struct {
 func (s *Store) ImportOrg(ctx context.Context, doc *orgdoc.Stream, ifRevision int64, a Actor, progress func(done, total int64)) (ImportStats, error) {
 	var w *streamWriter
 	l := &orgLayout{}
-	l.open = func(org string) (keys, sink, error) {
+	l.open = func(org string) (Keys, sink, error) {
 		k := s.keys(org)
 		var err error
 		w, err = s.newStreamWriter(ctx, k)
@@ -85,7 +85,7 @@ const (
 // of its own, so that decoding and writing overlap.
 type streamWriter struct {
 	ctx context.Context
-	k   keys
+	k   Keys
 	tmp string
 
 	tmpOf map[string]string // live key -> its temporary key, for every key written
@@ -115,7 +115,7 @@ type batch struct {
 	args []any
 }
 
-func (s *Store) newStreamWriter(ctx context.Context, k keys) (*streamWriter, error) {
+func (s *Store) newStreamWriter(ctx context.Context, k Keys) (*streamWriter, error) {
 	sha, err := appendScript.Load(ctx, s.rdb).Result()
 	if err != nil {
 		return nil, unavailable(err)

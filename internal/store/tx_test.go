@@ -28,7 +28,11 @@ func TestWriteLandsWithAuditAndFeed(t *testing.T) {
 	st, org := txFixture(t)
 	ctx := context.Background()
 	k := st.Keys(org)
-	last, _ := st.LastChangeID(ctx, org)
+	before, err := st.ReadChanges(ctx, org, "0", 0)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("changes before %+v %v", before, err)
+	}
+	last := before[len(before)-1].ID
 	var seq int64
 	rev, err := st.Write(ctx, org, store.Actor{Subject: "tx-test", Justification: "why"}, func(t *store.Tx) (*store.Outcome, error) {
 		var err error

@@ -38,6 +38,9 @@ const (
 	PolicyError Code = "policy_error"
 	// Unavailable: a dependency (Redis) cannot be reached; the PDP fails closed.
 	Unavailable Code = "unavailable"
+	// FactsInvalid: a stored record that a decision needs does not decode;
+	// the PDP denies and names the record (Detail: key, field, path).
+	FactsInvalid Code = "facts_invalid"
 	// Internal: a bug. Never expected.
 	Internal Code = "internal"
 )
@@ -50,7 +53,10 @@ type Error struct {
 	// Allowed lists acceptable values when that helps the caller fix the
 	// request (for example the roles a build's catalog allows).
 	Allowed []string `json:"allowed,omitempty"`
-	cause   error
+	// Detail names what the error is about when a field is not enough (for
+	// facts_invalid: the Redis key, the hash field and the JSON path).
+	Detail map[string]string `json:"detail,omitempty"`
+	cause  error
 }
 
 func (e *Error) Error() string {

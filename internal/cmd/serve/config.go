@@ -9,14 +9,18 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // Config of `verdict serve`. Precedence: defaults, then the YAML file
 // (--config), then VERDICT_* environment variables, then flags.
 type Config struct {
-	Addr           string        `yaml:"addr"`            // listen address
-	RedisURL       string        `yaml:"redis_url"`       // env VERDICT_REDIS_URL
+	Addr     string `yaml:"addr"`      // listen address
+	RedisURL string `yaml:"redis_url"` // env VERDICT_REDIS_URL
+	// RedisCluster reads RedisURL as a Redis Cluster's seed nodes
+	// (redis://host:port?addr=host2:port2&addr=host3:port3).
+	RedisCluster   bool          `yaml:"redis_cluster"`
 	Dev            bool          `yaml:"dev"`             // embedded store, demo org, sign-in off
 	Auth           string        `yaml:"auth"`            // "oidc" (default) or "none" (must be explicit)
 	OIDCIssuer     string        `yaml:"oidc_issuer"`     // env VERDICT_OIDC_ISSUER
@@ -30,6 +34,10 @@ type Config struct {
 	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	CacheMaxAge    time.Duration `yaml:"cache_max_age"`
+	// StaleFactsMax bounds how old cached facts may be when they answer
+	// while Redis cannot be reached (default 15s; 0: fail closed at once).
+	// Such answers carry context.stale and context.stale_age_ms.
+	StaleFactsMax time.Duration `yaml:"stale_facts_max"`
 	// FactsCache and DecisionCache bound the subject-facts cache and the
 	// decision cache, in entries (0: defaults, -1: decision cache off).
 	// Their size is what the PDP's memory depends on, not the org's size.
@@ -77,6 +85,9 @@ func (c *Config) Validate() error {
 	default:
 		return verr.New(verr.InvalidInput, "auth", "must be oidc or none, not %q", c.Auth)
 	}
+	if c.StaleFactsMax < 0 {
+		return verr.New(verr.InvalidInput, "stale-facts-max", "must not be negative (0 fails closed at once)")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return verr.New(verr.InvalidInput, "tls-cert", "--tls-cert and --tls-key go together")
 	}
@@ -88,7 +99,7 @@ func (c *Config) Validate() error {
 
 // load builds the configuration from the YAML file, the environment and args.
 func load(args []string, fs *flag.FlagSet) (*Config, error) {
-	c := &Config{}
+	c := &Config{StaleFactsMax: facts.DefaultStaleMax}
 	configFile := fs.String("config", os.Getenv("VERDICT_CONFIG"), "YAML configuration file")
 	// Flags are registered on a scratch config, then applied only when set.
 	f := &Config{}
@@ -107,6 +118,8 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
 	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
 	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	fs.DurationVar(&f.StaleFactsMax, "stale-facts-max", facts.DefaultStaleMax, "while Redis is unreachable, cached facts answer (marked stale) only if at most this old; 0 fails closed at once")
+	fs.BoolVar(&f.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster (redis://host:port?addr=host2:port2&...)")
 	fs.IntVar(&f.FactsCache, "facts-cache", 0, "subject facts kept, in entries (default 1000)")
 	fs.IntVar(&f.DecisionCache, "decision-cache", 0, "answers kept, in entries (default 10000; -1: off)")
 	fs.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults)")
@@ -174,6 +187,10 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.RequestTimeout = f.RequestTimeout
 		case "cache-max-age":
 			c.CacheMaxAge = f.CacheMaxAge
+		case "stale-facts-max":
+			c.StaleFactsMax = f.StaleFactsMax
+		case "redis-cluster":
+			c.RedisCluster = f.RedisCluster
 		case "facts-cache":
 			c.FactsCache = f.FactsCache
 		case "decision-cache":

@@ -23,11 +23,11 @@ import (
 
 	"github.com/verdict-pdp/verdict/data"
 	"github.com/verdict-pdp/verdict/internal/api"
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/decisionlog"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/policyload"
@@ -110,11 +110,19 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		log.Warn("DEVELOPMENT MODE: facts live in an EMBEDDED in-memory Redis-protocol store (miniredis), seeded with the demo org and lost on exit; caller sign-in is OFF. Never run this in production.",
 			"embedded_store", mr.Addr())
 	} else {
-		opt, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return fail(fmt.Errorf("--redis-url: %w", err))
+		if cfg.RedisCluster {
+			opt, err := redis.ParseClusterURL(cfg.RedisURL)
+			if err != nil {
+				return fail(fmt.Errorf("--redis-url: %w", err))
+			}
+			rdb = redis.NewClusterClient(opt)
+		} else {
+			opt, err := redis.ParseURL(cfg.RedisURL)
+			if err != nil {
+				return fail(fmt.Errorf("--redis-url: %w", err))
+			}
+			rdb = redis.NewClient(opt)
 		}
-		rdb = redis.NewClient(opt)
 	}
 	s.close = append(s.close, func() { _ = rdb.Close() })
 	st, err := store.New(rdb, store.Config{})
@@ -163,8 +171,19 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		log.Info("policies reloaded", "policy_revision", eng.Revision())
 		return nil
 	}
-	facts := store.NewCached(ctx, st, assemble.CacheConfig{MaxAge: cfg.CacheMaxAge, MaxEntries: cfg.FactsCache}, log)
-	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg, DecisionCache: cfg.DecisionCache}, eng, facts)
+	// The facts path: one reader, one cache, one change feed for the
+	// process, whatever the number of orgs (docs/consistency.md).
+	central, err := facts.Open(ctx, rdb, facts.Config{
+		Reader: facts.ReaderConfig{Prefix: st.OrgPrefix},
+		Cache:  facts.CacheConfig{MaxAge: cfg.CacheMaxAge, MaxEntries: cfg.FactsCache, StaleMax: cfg.StaleFactsMax},
+		Feed:   facts.FeedConfig{Channel: st.ChangesChannel(), Log: log},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	seen := store.NewLastSeen(st, 0, log)
+	s.close = append(s.close, seen.Close)
+	svc, err := pdp.New(pdp.Config{DefaultOrg: cfg.DefaultOrg, DecisionCache: cfg.DecisionCache, Users: st, Seen: seen.Seen}, eng, central)
 	if err != nil {
 		return fail(err)
 	}
@@ -178,13 +197,10 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		log.Warn("caller sign-in is OFF (--auth=none): anyone who reaches this port may ask and administer")
 	}
 	deps := api.Deps{
-		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(facts.Cache()), Log: log,
+		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(central.Cache), Log: log,
 		Ready: func(ctx context.Context) error { return st.Ping(ctx) },
 	}
-	seen := store.NewLastSeen(st, 0, log)
-	s.close = append(s.close, seen.Close)
-	deps.Seen = seen.Seen
-	deps.Admin = adminRoutes(st, svc, verifier, cfg, facts.Cache().Invalidate)
+	deps.Admin = adminRoutes(st, svc, verifier, cfg, central.Invalidate)
 	if cfg.DecisionLog != "" {
 		var w io.Writer = stdout
 		if cfg.DecisionLog != "-" {
@@ -203,7 +219,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	// Signed bundles for edge PDPs, rebuilt after writes (docs/bundles.md).
-	if h, err = bundle.Mount(ctx, h, bundle.MountConfig{Store: st, SigningKey: cfg.BundleSigningKey, Verifier: verifier, Log: log,
+	if h, err = bundle.Mount(ctx, h, bundle.MountConfig{Store: st, Feed: central.Feed, SigningKey: cfg.BundleSigningKey, Verifier: verifier, Log: log,
 		Policies: func() bundle.Policies { return bundle.Policies{Modules: eng.Modules(), Data: *extData.Load()} }}); err != nil {
 		return fail(err)
 	}
