@@ -15,6 +15,7 @@ import (
 type process struct {
 	bin  string
 	port int
+	args []string // more redis-server arguments (cluster mode)
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once cmd has been waited for
@@ -48,9 +49,8 @@ func startProcess(logf func(string, ...any)) (*Server, error) {
 
 func (p *process) start() error {
 	p.out = &lockedBuffer{}
-	cmd := exec.Command(p.bin,
-		"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
+	args := append([]string{"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, p.args...)
+	cmd := exec.Command(p.bin, args...)
 	// A test that runs SAVE must not drop dump.rdb into the package directory.
 	cmd.Dir = os.TempDir()
 	cmd.Stdout, cmd.Stderr = p.out, p.out
