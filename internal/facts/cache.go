@@ -116,8 +116,8 @@ type orgState struct {
 	version  uint64
 	rev      int64  // the revision of every entry at the current version
 	change   string // and the id of the org's last change then
-	entries  int   // entries of this org, any version
-	inflight int   // reads in flight
+	entries  int    // entries of this org, any version
+	inflight int    // reads in flight
 }
 
 // NewCache returns a Cache over src (reads), stamps (revision checks) and
