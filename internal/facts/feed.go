@@ -80,7 +80,7 @@ type Feed struct {
 	rdb redis.UniversalClient
 
 	mu        sync.Mutex
-	listeners []Listener
+	listeners atomic.Pointer[[]Listener] // copy on write: read per message
 
 	healthy   atomic.Bool
 	lastAlive atomic.Int64 // unix nanoseconds
@@ -96,12 +96,24 @@ func NewFeed(rdb redis.UniversalClient, cfg FeedConfig) (*Feed, error) {
 	return &Feed{cfg: cfg, rdb: rdb}, nil
 }
 
-// Listen adds a listener. Listeners added after Run started are resynced at
-// the next reconnection only: add them before.
+// Listen adds a listener; it hears every change from now on (it is resynced
+// at the next reconnection, like every listener).
 func (f *Feed) Listen(l Listener) {
 	f.mu.Lock()
-	f.listeners = append(f.listeners, l)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	var ls []Listener
+	if cur := f.listeners.Load(); cur != nil {
+		ls = append(ls, *cur...)
+	}
+	ls = append(ls, l)
+	f.listeners.Store(&ls)
+}
+
+func (f *Feed) current() []Listener {
+	if ls := f.listeners.Load(); ls != nil {
+		return *ls
+	}
+	return nil
 }
 
 // Healthy implements Health.
@@ -152,10 +164,7 @@ func (f *Feed) session(ctx context.Context, up func()) error {
 		return err
 	}
 	f.alive()
-	f.mu.Lock()
-	ls := append([]Listener(nil), f.listeners...)
-	f.mu.Unlock()
-	for _, l := range ls {
+	for _, l := range f.current() {
 		if err := l.Resync(ctx); err != nil {
 			return err
 		}
@@ -182,7 +191,7 @@ func (f *Feed) session(ctx context.Context, up func()) error {
 		f.alive()
 		switch m := msg.(type) {
 		case *redis.Message:
-			f.dispatch(ls, m.Payload)
+			f.dispatch(m.Payload)
 		case *redis.Subscription:
 			// Resubscribed by the client after a reconnection it made on its
 			// own: what was published meanwhile is lost.
@@ -193,7 +202,7 @@ func (f *Feed) session(ctx context.Context, up func()) error {
 	}
 }
 
-func (f *Feed) dispatch(ls []Listener, payload string) {
+func (f *Feed) dispatch(payload string) {
 	f.heard.Add(1)
 	var ch Change
 	if err := json.Unmarshal([]byte(payload), &ch); err != nil || ch.Org == "" {
@@ -202,7 +211,7 @@ func (f *Feed) dispatch(ls []Listener, payload string) {
 		f.cfg.Log.Warn("change notification does not decode: every org is invalidated", "payload_bytes", len(payload))
 		ch = Change{All: true}
 	}
-	for _, l := range ls {
+	for _, l := range f.current() {
 		l.Changed(ch)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,4 +332,28 @@ func TestUnknownOrgsStartNothing(t *testing.T) {
 	if _, err := svc.Evaluate(ctx, access(strings.Repeat("o", facts.MaxOrgBytes+1), "u-tom"), nil); verr.CodeOf(err) != verr.InvalidInput {
 		t.Errorf("a long org: %v", err)
 	}
+}
+
+// countingListener counts the changes it hears.
+type countingListener struct{ n atomic.Int64 }
+
+func (l *countingListener) Changed(facts.Change)         { l.n.Add(1) }
+func (l *countingListener) Resync(context.Context) error { return nil }
+
+// A listener added while the feed runs (the bundle server, after the facts
+// path) hears every change from then on.
+func TestLateListenerHears(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	st, _ := store.New(rdb, store.Config{})
+	if _, err := st.PutOrg(ctx, demoAs(t, "demo"), -1, actor); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := central(t, rdb, st, 0)
+	l := &countingListener{}
+	c.Feed.Listen(l)
+	if _, _, err := domain.New(st).SetUserStatus(ctx, "demo", "u-tom", orgdoc.StatusDisabled, "", actor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the late listener hears the write", func() bool { return l.n.Load() == 1 })
 }
