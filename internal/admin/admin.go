@@ -9,14 +9,13 @@
 package admin
 
 import (
-	"bytes"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/admin/domain"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -50,10 +49,6 @@ const (
 	ChangeActivePolicy = "change_active_policy"
 	CreateBuild        = "create_build"
 )
-
-// orgIDPattern is orgdoc's org id rule; checked before anything else since
-// the org id becomes part of Redis keys (and of their hash tag).
-var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 type api struct {
 	st    *store.Store  // whole-org import, export, deletion and audit
@@ -96,12 +91,15 @@ type call struct {
 	actor store.Actor
 }
 
-// handle wraps a handler: org id check, authorization, actor, errors.
+// handle wraps a handler with the rules of every endpoint (frontdoor): the
+// org id rule first (the org id becomes part of Redis keys and of their
+// hash tag), then authorization (tenancy included), then what the request
+// carries: path parameters hold no control character, and a body is JSON.
 func (a *api) handle(check checker, fn func(c *call) error) gin.HandlerFunc {
 	return func(gc *gin.Context) {
 		org := gc.Param("org")
-		if !orgIDPattern.MatchString(org) {
-			writeError(gc, verr.New(verr.InvalidInput, "org", "org id %q must match %s", org, orgIDPattern))
+		if err := frontdoor.CheckOrgID("org", org); err != nil {
+			writeError(gc, err)
 			return
 		}
 		actor, err := a.authz.Authorize(gc.Request, org, check(gc))
@@ -114,9 +112,23 @@ func (a *api) handle(check checker, fn func(c *call) error) gin.HandlerFunc {
 			writeError(gc, e)
 			return
 		}
+		for _, p := range gc.Params {
+			if err := frontdoor.CheckName(p.Key, p.Value); err != nil {
+				writeError(gc, err)
+				return
+			}
+		}
+		if err := frontdoor.CheckContentType(gc.Request); err != nil {
+			writeError(gc, err)
+			return
+		}
 		j := gc.GetHeader("X-Justification")
 		if len(j) > maxJustLen {
 			writeError(gc, verr.New(verr.InvalidInput, "X-Justification", "longer than %d bytes", maxJustLen))
+			return
+		}
+		if err := frontdoor.CheckProse("X-Justification", j); err != nil {
+			writeError(gc, err)
 			return
 		}
 		if actor.Justification == "" {
@@ -130,10 +142,7 @@ func (a *api) handle(check checker, fn func(c *call) error) gin.HandlerFunc {
 }
 
 // writeError answers {"error": {"code", "field", "message", "allowed"?}}.
-func writeError(c *gin.Context, err error) {
-	e := verr.As(err)
-	c.AbortWithStatusJSON(verr.HTTPStatus(e), gin.H{"error": e})
-}
+func writeError(c *gin.Context, err error) { frontdoor.Abort(c, err) }
 
 // decode reads and strictly decodes a body of at most 1 MiB into dst; a
 // "justification" member replaces the X-Justification header.
@@ -144,8 +153,8 @@ func (c *call) decode(dst any) error { return c.decodeBody(dst, false) }
 func (c *call) decodeOptional(dst any) error { return c.decodeBody(dst, true) }
 
 func (c *call) decodeBody(dst any, optional bool) error {
-	b, err := readBody(c.Writer, c.Request, maxBody)
-	if err != nil || (optional && len(bytes.TrimSpace(b)) == 0) {
+	b, err := frontdoor.ReadBody(c.Writer, c.Request, maxBody)
+	if err != nil || (optional && len(b) == 0) {
 		return err
 	}
 	j, err := decodeStrict(b, dst)

@@ -112,6 +112,9 @@ func (h *harness) do(method, path string, body any, hdr ...string) *resp {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

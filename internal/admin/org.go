@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/admin/domain"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -72,12 +73,18 @@ func (a *api) putOrg(c *call) error {
 	if err != nil {
 		return err
 	}
-	b, err := readBody(c.Writer, c.Request, maxOrgBody)
+	b, err := frontdoor.ReadBody(c.Writer, c.Request, maxOrgBody)
 	if err != nil {
 		return err
 	}
+	if len(b) == 0 {
+		return verr.New(verr.InvalidInput, "", "empty body: an org document is required")
+	}
 	o, err := orgdoc.DecodeOrg(b)
 	if err != nil {
+		return err
+	}
+	if err := frontdoor.CheckText("", o); err != nil {
 		return err
 	}
 	if o.Org != c.org {

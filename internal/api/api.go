@@ -5,9 +5,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -29,6 +28,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBatch bounds the evaluations of one batch request (default 1000).
 	MaxBatch int
+	// ReadyTimeout bounds /ready (default 1s): a check that has not
+	// answered by then is reported as slow and the PDP as not ready.
+	ReadyTimeout time.Duration
 }
 
 // Validate checks the configuration and fills defaults.
@@ -42,7 +44,10 @@ func (c *Config) Validate() error {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = 1000
 	}
-	if c.MaxBodyBytes < 0 || c.RequestTimeout < 0 || c.MaxBatch < 0 {
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = time.Second
+	}
+	if c.MaxBodyBytes < 0 || c.RequestTimeout < 0 || c.MaxBatch < 0 || c.ReadyTimeout < 0 {
 		return verr.New(verr.InvalidInput, "api", "limits must be positive")
 	}
 	return nil
@@ -56,8 +61,11 @@ type Deps struct {
 	// Verifier authenticates callers and subject tokens; nil turns caller
 	// sign-in off (dev mode and --auth=none only).
 	Verifier *authn.Verifier
-	// Ready reports whether the PDP can decide (Redis reachable, ...).
+	// Ready reports whether the PDP can decide (an edge: a bundle active);
+	// /ready names it "pdp". May be nil.
 	Ready func(ctx context.Context) error
+	// ReadyChecks are further named checks of /ready ("redis": reachable).
+	ReadyChecks map[string]func(ctx context.Context) error
 	// Admin, when set, registers the admin API.
 	Admin func(r gin.IRouter)
 	// Decisions receives every decision (decision log); may be nil.
@@ -126,46 +134,18 @@ func (s *Server) timeout(c *gin.Context) {
 	c.Next()
 }
 
-func (s *Server) ready(c *gin.Context) {
-	if s.Ready != nil {
-		if err := s.Ready(c.Request.Context()); err != nil {
-			e := verr.As(err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": e.Message,
-				"policy_revision": s.PDP.Revision()})
-			return
-		}
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "policy_revision": s.PDP.Revision()})
-}
-
-// body reads a JSON request body within the size limit; a content type
-// other than JSON is refused.
+// body reads a request body by the rules of every endpoint (frontdoor):
+// JSON only, at most MaxBodyBytes.
 func (s *Server) body(c *gin.Context) ([]byte, error) {
-	if ct := c.ContentType(); ct != "" && ct != "application/json" {
-		return nil, verr.New(verr.InvalidInput, "Content-Type", "must be application/json, not %s", ct)
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, verr.New(verr.InvalidInput, "", "request body larger than %d bytes", s.cfg.MaxBodyBytes)
-		}
-		return nil, verr.Wrap(verr.InvalidInput, "", err, "reading body: %v", err)
-	}
-	return b, nil
+	return frontdoor.ReadBody(c.Writer, c.Request, s.cfg.MaxBodyBytes)
 }
 
 // writeError answers an error as JSON with the status that fits its code.
-func writeError(c *gin.Context, err error) {
-	e := verr.As(err)
-	c.AbortWithStatusJSON(verr.HTTPStatus(e), gin.H{"error": e})
-}
+func writeError(c *gin.Context, err error) { frontdoor.Abort(c, err) }
 
 // DecisionLogger receives every decision.
 type DecisionLogger interface {
 	Log(ctx context.Context, path string, req *authzen.Request, d decision.Decision, revision string)
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 var errBadToken = verr.New(verr.InvalidInput, "page.token", "not a token of this search")

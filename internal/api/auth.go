@@ -5,6 +5,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -44,20 +45,17 @@ func defaultOrg(c *gin.Context, server string) string {
 	return server
 }
 
-// checkOrg enforces tenancy (rule 11): an authenticated caller asks about
-// its own org only.
-func checkOrg(c *gin.Context, org string) error {
-	id := caller(c)
-	if id == nil {
-		return nil
+// checkOrg enforces tenancy (rule 11) through the one check every endpoint
+// uses: a well-formed org id, and an authenticated caller asks about its
+// own org only. An empty org (sign-in off, no default org) is left to the
+// policies, which deny it as unknown_org.
+func checkOrg(c *gin.Context, field, org string) error {
+	if org != "" {
+		if err := frontdoor.CheckOrgID(field, org); err != nil {
+			return err
+		}
 	}
-	if id.Org == "" {
-		return verr.New(verr.Forbidden, "Authorization", "the caller's token carries no org claim")
-	}
-	if id.Org != org {
-		return verr.New(verr.Forbidden, "context.org", "the caller belongs to org %q, not %q", id.Org, org)
-	}
-	return nil
+	return frontdoor.Tenancy(caller(c), org, field)
 }
 
 // subjectToken verifies subject.properties.token when the request carries
@@ -86,11 +84,11 @@ func (s *Server) subjectToken(c *gin.Context, r *authzen.Request, field string) 
 		e := verr.As(err)
 		return nil, verr.New(verr.Unauthenticated, field, "%s", e.Message)
 	}
-	if id.Org != "" && id.Org != r.Org() {
-		return nil, verr.New(verr.Forbidden, field, "the subject's token belongs to org %q, not %q", id.Org, r.Org())
+	if err := frontdoor.SubjectTenancy(id, r.Org(), field); err != nil {
+		return nil, err
 	}
 	r.Subject.ID = id.Subject
-	if r.Subject.Type == "" || r.Subject.Type == "anonymous" {
+	if r.Subject.Type == "" || r.Subject.Type == authzen.Anonymous {
 		r.Subject.Type = "user"
 	}
 	return &decision.Token{Subject: id.Subject, DesignerUser: id.DesignerUser, Attributes: id.Attributes}, nil

@@ -23,7 +23,7 @@ func (s *Server) dataAPI(c *gin.Context) {
 		return
 	}
 	var input any
-	if len(strings.TrimSpace(string(body))) > 0 {
+	if len(body) > 0 {
 		v, err := authzen.Decode(body)
 		if err != nil {
 			writeError(c, err)
@@ -53,8 +53,12 @@ func (s *Server) dataAPI(c *gin.Context) {
 		return
 	}
 	req := authzen.Lenient(input)
+	if err := req.CheckNames("input."); err != nil {
+		writeError(c, err)
+		return
+	}
 	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
-	if err := checkOrg(c, req.Org()); err != nil {
+	if err := checkOrg(c, "input.context.org", req.Org()); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"runtime"
 	"sync"
@@ -38,7 +37,7 @@ func (s *Server) evaluation(c *gin.Context) {
 // context says why (fail closed).
 func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (decision.Decision, error) {
 	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
-	if err := checkOrg(c, req.Org()); err != nil {
+	if err := checkOrg(c, path+"context.org", req.Org()); err != nil {
 		return decision.Decision{}, err
 	}
 	tok, err := s.subjectToken(c, req, path+"subject.properties.token")
@@ -176,11 +175,13 @@ func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) (
 }
 
 // batchDecision decides one item; an item's own error becomes its deny,
-// except the caller's lack of rights, which fails the whole batch.
+// except the caller's lack of rights (401, 403) and a malformed org id,
+// which fail the whole batch: they are the same answer a single evaluation
+// gets, never a deny that reads like a decision.
 func (s *Server) batchDecision(c *gin.Context, top map[string]any, item any, i int) (decision.Decision, error) {
 	d, err := s.batchItem(c, top, item, i)
 	if err != nil {
-		if verr.CodeOf(err) == verr.Forbidden || verr.CodeOf(err) == verr.Unauthenticated {
+		if code := verr.CodeOf(err); code == verr.Forbidden || code == verr.Unauthenticated {
 			return d, err
 		}
 		e := verr.As(err)
@@ -259,5 +260,3 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
-
-var _ = context.Background

@@ -1,13 +1,13 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -28,16 +28,18 @@ func (s *Server) filter(c *gin.Context) {
 		return
 	}
 	var b filterBody
-	dec := json.NewDecoder(bytesReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeError(c, verr.Wrap(verr.InvalidInput, "", err, "%v", err))
+	if err := frontdoor.Unmarshal(raw, &b); err != nil {
+		writeError(c, err)
 		return
 	}
 	if b.Org == "" {
 		b.Org = defaultOrg(c, s.PDP.DefaultOrg())
 	}
-	if err := checkOrg(c, b.Org); err != nil {
+	if err := checkOrg(c, "org", b.Org); err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := frontdoor.CheckName("id", c.Param("id")); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -1,17 +1,33 @@
 // Package authzen parses and validates OpenID AuthZEN 1.0 evaluation requests
-// and turns them into the AST input the policies read. Unknown fields are
-// ignored (the specification asks for that); missing or mistyped required
-// fields are refused with the field at fault.
+// and turns them into the AST input the policies read. Bodies are decoded by
+// internal/frontdoor (one JSON value, no duplicate member, valid UTF-8);
+// unknown members are kept (the specification asks that they be accepted);
+// missing or mistyped required fields are refused with the field at fault.
 //
-// A Request is a plain value owned by its caller.
+// What the policies see. For a built-in resource type the input is the
+// request's known members only (subject, action, resource: type, id, name,
+// properties; context), built the same way for the same request. For any
+// other type (an extension, docs/extending.md) the input is the whole
+// request as sent, unknown members included, as an OPA-based PDP would pass
+// it; a verified subject token has replaced the subject's id and was taken
+// out of its properties first.
+//
+// Anonymous callers (DESIGN.md rule 1): a request without a subject (absent
+// or null) or with subject type "anonymous" (id optional) is decided for the
+// system role NonAuthenticatedUser; the policies consider it for automation
+// flows only and deny everything else (subject_not_active).
+//
+// A Request is a plain value owned by its caller; nothing in it is shared
+// with another Request.
 package authzen
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -35,27 +51,32 @@ type Request struct {
 	Resource *Entity        `json:"resource"`
 	Context  map[string]any `json:"context,omitempty"`
 
-	// raw, for lenient requests, is the input as given: the policies see it
-	// whole (an OPA data API input may carry more than AuthZEN fields).
+	// raw is the request object as sent (its entity maps copied, so that
+	// nothing here is shared with another request): extension policies and
+	// OPA's data API see it whole.
 	raw map[string]any
+	// lenient marks an OPA data API input, which need not be a request.
+	lenient bool
 }
 
-// Decode parses raw JSON into a generic value, keeping numbers exact.
-func Decode(data []byte) (any, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, verr.New(verr.InvalidInput, "", "empty body")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, verr.Wrap(verr.InvalidInput, "", err, "invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, verr.New(verr.InvalidInput, "", "trailing data after the JSON value")
-	}
-	return v, nil
+// Anonymous is the subject type of a caller without a user
+// (NonAuthenticatedUser).
+const Anonymous = "anonymous"
+
+// builtinTypes are the resource types the built-in policies decide: the
+// keys of data.verdict.main.actions, and business_filter (filters). A test
+// holds the list to the policies.
+var builtinTypes = map[string]bool{
+	"solution": true, "ui_flow": true, "component": true, "process": true, "swimlane": true,
+	"flow": true, "project": true, "org": true, "business_filter": true,
 }
+
+// Builtin reports whether resource type t is decided by the built-in
+// policies (else by an extension, or denied as unknown).
+func Builtin(t string) bool { return builtinTypes[t] }
+
+// Decode parses a body strictly (frontdoor.Decode), keeping numbers exact.
+func Decode(data []byte) (any, error) { return frontdoor.Decode(data) }
 
 // ParseRequest parses and validates one evaluation request.
 func ParseRequest(data []byte) (*Request, error) {
@@ -73,46 +94,77 @@ func FromValue(v any, path string) (*Request, error) {
 	if !ok {
 		return nil, verr.New(verr.InvalidInput, trim(path), "a request must be a JSON object")
 	}
-	r := &Request{}
+	r := &Request{raw: own(m)}
 	var err error
-	// AuthZEN requires a subject; an anonymous caller is a subject of type
-	// "anonymous" (NonAuthenticatedUser, DESIGN.md rule 1).
-	if r.Subject, err = entity(m["subject"], path+"subject", true); err != nil {
+	if r.Subject, err = subject(r.raw, path+"subject", true); err != nil {
 		return nil, err
 	}
-	a, ok := m["action"].(map[string]any)
-	if !ok {
-		return nil, verr.New(verr.InvalidInput, path+"action", "required object")
-	}
-	r.Action = &Action{}
-	if r.Action.Name, ok = a["name"].(string); !ok || r.Action.Name == "" {
-		return nil, verr.New(verr.InvalidInput, path+"action.name", "required string")
-	}
-	if r.Action.Properties, err = props(a, path+"action.properties"); err != nil {
+	if r.Action, err = action(r.raw, path+"action"); err != nil {
 		return nil, err
 	}
-	if r.Resource, err = entity(m["resource"], path+"resource", true); err != nil {
+	if r.Resource, err = entity(r.raw["resource"], path+"resource", true); err != nil {
 		return nil, err
 	}
-	if c, present := m["context"]; present && c != nil {
-		if r.Context, ok = c.(map[string]any); !ok {
-			return nil, verr.New(verr.InvalidInput, path+"context", "must be an object")
-		}
-		for _, k := range []string{"org", "environment"} {
-			if x, present := r.Context[k]; present {
-				if _, ok := x.(string); !ok {
-					return nil, verr.New(verr.InvalidInput, path+"context."+k, "must be a string")
-				}
-			}
-		}
-		if x, present := r.Context["explain"]; present {
-			if _, ok := x.(bool); !ok {
-				return nil, verr.New(verr.InvalidInput, path+"context.explain", "must be a boolean")
-			}
-		}
+	if r.Context, err = requestContext(r.raw, path+"context"); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
+
+// own copies what a request may change (its entities, their properties,
+// its context) so that requests built from one decoded value (a batch's
+// items and its defaults) never share a map.
+func own(m map[string]any) map[string]any {
+	out := maps.Clone(m)
+	for _, k := range []string{"subject", "action", "resource"} {
+		if e, ok := out[k].(map[string]any); ok {
+			e = maps.Clone(e)
+			if p, ok := e["properties"].(map[string]any); ok {
+				e["properties"] = maps.Clone(p)
+			}
+			out[k] = e
+		}
+	}
+	if c, ok := out["context"].(map[string]any); ok {
+		out["context"] = maps.Clone(c)
+	}
+	return out
+}
+
+// subject reads the subject: none (absent or null) is an anonymous caller;
+// an "anonymous" subject needs no id.
+func subject(m map[string]any, path string, needID bool) (*Entity, error) {
+	v, present := m["subject"]
+	if !present || v == nil {
+		return nil, nil
+	}
+	if s, ok := v.(map[string]any); ok && s["type"] == Anonymous {
+		needID = false
+	}
+	return entity(v, path, needID)
+}
+
+func action(m map[string]any, path string) (*Action, error) {
+	a, ok := m["action"].(map[string]any)
+	if !ok {
+		return nil, verr.New(verr.InvalidInput, path, "required object")
+	}
+	r := &Action{}
+	if r.Name, ok = a["name"].(string); !ok || r.Name == "" {
+		return nil, verr.New(verr.InvalidInput, path+".name", "required string")
+	}
+	if err := frontdoor.CheckName(path+".name", r.Name); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Properties, err = props(a, path+".properties"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// idProperties are the properties built-in types read as ids.
+var idProperties = []string{"project", "ui_flow", "process"}
 
 func entity(v any, path string, needID bool) (*Entity, error) {
 	m, ok := v.(map[string]any)
@@ -123,15 +175,36 @@ func entity(v any, path string, needID bool) (*Entity, error) {
 	if e.Type, ok = m["type"].(string); !ok || e.Type == "" {
 		return nil, verr.New(verr.InvalidInput, path+".type", "required string")
 	}
-	if e.ID, ok = m["id"].(string); needID && (!ok || e.ID == "") {
+	switch id, present := m["id"]; {
+	case !present || id == nil:
+	case isString(id):
+		e.ID = id.(string)
+	default:
+		return nil, verr.New(verr.InvalidInput, path+".id", "must be a string")
+	}
+	if needID && e.ID == "" {
 		return nil, verr.New(verr.InvalidInput, path+".id", "required string")
+	}
+	for k, s := range map[string]string{".type": e.Type, ".id": e.ID} {
+		if err := frontdoor.CheckName(path+k, s); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if e.Properties, err = props(m, path+".properties"); err != nil {
 		return nil, err
 	}
+	for _, k := range idProperties {
+		if s, ok := e.Properties[k].(string); ok {
+			if err := frontdoor.CheckName(path+".properties."+k, s); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return e, nil
 }
+
+func isString(v any) bool { _, ok := v.(string); return ok }
 
 func props(m map[string]any, path string) (map[string]any, error) {
 	p, present := m["properties"]
@@ -143,6 +216,34 @@ func props(m map[string]any, path string) (map[string]any, error) {
 		return nil, verr.New(verr.InvalidInput, path, "must be an object")
 	}
 	return pm, nil
+}
+
+func requestContext(m map[string]any, path string) (map[string]any, error) {
+	c, present := m["context"]
+	if !present || c == nil {
+		return nil, nil
+	}
+	ctx, ok := c.(map[string]any)
+	if !ok {
+		return nil, verr.New(verr.InvalidInput, path, "must be an object")
+	}
+	for _, k := range []string{"org", "environment"} {
+		if x, present := ctx[k]; present {
+			s, ok := x.(string)
+			if !ok {
+				return nil, verr.New(verr.InvalidInput, path+"."+k, "must be a string")
+			}
+			if err := frontdoor.CheckName(path+"."+k, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x, present := ctx["explain"]; present {
+		if _, ok := x.(bool); !ok {
+			return nil, verr.New(verr.InvalidInput, path+".explain", "must be a boolean")
+		}
+	}
+	return ctx, nil
 }
 
 func trim(path string) string {
@@ -188,20 +289,15 @@ func (r *Request) WithDefaultOrg(org string) {
 	r.Context["org"] = org
 }
 
-// Value renders the request as policy input.
+// whole reports whether the policies see the request as sent.
+func (r *Request) whole() bool {
+	return r.raw != nil && (r.lenient || r.Resource == nil || !builtinTypes[r.Resource.Type])
+}
+
+// Value renders the request as policy input (see the package doc).
 func (r *Request) Value() (ast.Value, error) {
-	if r.raw != nil {
-		m := make(map[string]any, len(r.raw))
-		for k, v := range r.raw {
-			m[k] = v
-		}
-		if r.Context != nil {
-			m["context"] = r.Context
-		}
-		if r.Subject != nil {
-			m["subject"] = entityMap(r.Subject.Type, r.Subject.ID, r.Subject.Properties, "", "")
-		}
-		v, err := ast.InterfaceToValue(m)
+	if r.whole() {
+		v, err := ast.InterfaceToValue(r.wholeMap())
 		if err != nil {
 			return nil, verr.Wrap(verr.InvalidInput, "input", err, "input cannot be used: %v", err)
 		}
@@ -224,6 +320,69 @@ func (r *Request) Value() (ast.Value, error) {
 	return v, nil
 }
 
+// wholeMap is the request as sent, with what the PDP settled written over
+// it: the default org, a verified subject token's subject (and the token
+// taken out), the parsed entities' type, id, name and properties.
+func (r *Request) wholeMap() map[string]any {
+	m := maps.Clone(r.raw)
+	if r.Context != nil {
+		m["context"] = r.Context
+	}
+	if r.lenient {
+		// An OPA data API input: only the subject may have changed.
+		if r.Subject != nil {
+			m["subject"] = entityMap(r.Subject.Type, r.Subject.ID, r.Subject.Properties, "", "")
+		}
+		return m
+	}
+	over := func(k string, fields map[string]any) {
+		e, _ := m[k].(map[string]any)
+		e = maps.Clone(e)
+		if e == nil {
+			e = map[string]any{}
+		}
+		for f, v := range fields {
+			if v == nil {
+				delete(e, f)
+			} else {
+				e[f] = v
+			}
+		}
+		m[k] = e
+	}
+	if r.Subject == nil {
+		delete(m, "subject")
+	} else {
+		over("subject", map[string]any{"type": r.Subject.Type, "id": r.Subject.ID, "properties": nilMap(r.Subject.Properties)})
+	}
+	if r.Action != nil {
+		over("action", map[string]any{"name": r.Action.Name, "properties": nilMap(r.Action.Properties)})
+	}
+	if r.Resource != nil {
+		over("resource", map[string]any{"type": r.Resource.Type, "id": r.Resource.ID, "properties": nilMap(r.Resource.Properties)})
+	}
+	return m
+}
+
+func nilMap(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// MarshalJSON writes what the policies see: the known members for a
+// built-in type, the whole request otherwise. The decision cache keys on
+// it, so two requests that differ only where an extension can read are
+// never answered from each other's entry; the decision log records it.
+func (r *Request) MarshalJSON() ([]byte, error) {
+	if r.whole() {
+		return json.Marshal(r.wholeMap())
+	}
+	type known Request // without this method
+	return json.Marshal((*known)(r))
+}
+
 func entityMap(typ, id string, props map[string]any, k, kv string) map[string]any {
 	m := map[string]any{}
 	if typ != "" {
@@ -244,7 +403,7 @@ func (r *Request) String() string {
 	if r.Action == nil || r.Resource == nil {
 		return "request"
 	}
-	sub := "anonymous"
+	sub := Anonymous
 	if r.Subject != nil {
 		sub = r.Subject.Type + ":" + r.Subject.ID
 	}
@@ -255,7 +414,8 @@ func (r *Request) String() string {
 // input need not be a complete AuthZEN request. Missing parts stay empty.
 func Lenient(v any) *Request {
 	m, _ := v.(map[string]any)
-	r := &Request{Action: &Action{}, Resource: &Entity{}}
+	m = own(m)
+	r := &Request{Action: &Action{}, Resource: &Entity{}, lenient: true}
 	if s, ok := m["subject"].(map[string]any); ok {
 		r.Subject = &Entity{}
 		r.Subject.Type, _ = s["type"].(string)
@@ -272,6 +432,25 @@ func Lenient(v any) *Request {
 		r.Resource.Properties, _ = e["properties"].(map[string]any)
 	}
 	r.Context, _ = m["context"].(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
 	r.raw = m
 	return r
+}
+
+// CheckNames applies the id and name rule (frontdoor.CheckName) to what a
+// lenient request names; path prefixes the fields ("input.").
+func (r *Request) CheckNames(path string) error {
+	names := map[string]string{"action.name": r.Action.Name, "resource.type": r.Resource.Type, "resource.id": r.Resource.ID,
+		"context.environment": r.Environment()}
+	if r.Subject != nil {
+		names["subject.type"], names["subject.id"] = r.Subject.Type, r.Subject.ID
+	}
+	for _, k := range []string{"subject.type", "subject.id", "action.name", "resource.type", "resource.id", "context.environment"} {
+		if err := frontdoor.CheckName(path+k, names[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

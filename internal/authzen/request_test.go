@@ -13,7 +13,7 @@ func TestParseRequestErrorsNameTheField(t *testing.T) {
 		{``, ""},
 		{`not json`, ""},
 		{`[]`, ""},
-		{`{}`, "subject"},
+		{`{}`, "action"},
 		{`{"subject": {"type": "user", "id": "u"}}`, "action"},
 		{`{"subject": {"type": "user", "id": "u"}, "action": {}}`, "action.name"},
 		{`{"subject": {"type": "user", "id": "u"}, "action": {"name": 3}}`, "action.name"},

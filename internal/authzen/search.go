@@ -21,7 +21,8 @@ type Page struct {
 
 // ParseSearch validates a search request of the given kind: the searched
 // entity needs only its type (subject and resource search) or is absent
-// (action search); everything else is required as in an evaluation.
+// (action search); everything else is required as in an evaluation. The
+// request is kept whole, as an evaluation is, for extension policies.
 func ParseSearch(kind string, data []byte) (*Request, Page, error) {
 	v, err := Decode(data)
 	if err != nil {
@@ -31,35 +32,27 @@ func ParseSearch(kind string, data []byte) (*Request, Page, error) {
 	if !ok {
 		return nil, Page{}, verr.New(verr.InvalidInput, "", "a request must be a JSON object")
 	}
-	r := &Request{}
+	r := &Request{raw: own(m)}
+	delete(r.raw, "page")
 	switch kind {
 	case SearchSubject:
-		r.Subject, err = entity(m["subject"], "subject", false)
+		r.Subject, err = entity(r.raw["subject"], "subject", false)
 	default:
-		r.Subject, err = entity(m["subject"], "subject", true)
+		r.Subject, err = subject(r.raw, "subject", true)
 	}
 	if err != nil {
 		return nil, Page{}, err
 	}
 	if kind == SearchAction {
 		r.Action = &Action{}
-	} else {
-		a, ok := m["action"].(map[string]any)
-		if !ok {
-			return nil, Page{}, verr.New(verr.InvalidInput, "action", "required object")
-		}
-		r.Action = &Action{}
-		if r.Action.Name, ok = a["name"].(string); !ok || r.Action.Name == "" {
-			return nil, Page{}, verr.New(verr.InvalidInput, "action.name", "required string")
-		}
-	}
-	if r.Resource, err = entity(m["resource"], "resource", kind != SearchResource); err != nil {
+	} else if r.Action, err = action(r.raw, "action"); err != nil {
 		return nil, Page{}, err
 	}
-	if c, present := m["context"]; present && c != nil {
-		if r.Context, ok = c.(map[string]any); !ok {
-			return nil, Page{}, verr.New(verr.InvalidInput, "context", "must be an object")
-		}
+	if r.Resource, err = entity(r.raw["resource"], "resource", kind != SearchResource); err != nil {
+		return nil, Page{}, err
+	}
+	if r.Context, err = requestContext(r.raw, "context"); err != nil {
+		return nil, Page{}, err
 	}
 	p, err := page(m["page"])
 	return r, p, err

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -135,7 +135,8 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 }
 
 var (
-	bundlePath = regexp.MustCompile(`^/bundles/([a-z0-9][a-z0-9_-]{0,62})/([A-Za-z0-9_-]{1,64})\.tar\.gz$`)
+	// The org is checked by the one org id rule (frontdoor.CheckOrgID).
+	bundlePath = regexp.MustCompile(`^/bundles/([^/]+)/([A-Za-z0-9_-]{1,64})\.tar\.gz$`)
 	waitPref   = regexp.MustCompile(`(?:^|[;,\s])wait=(\d+)`)
 )
 
@@ -143,22 +144,26 @@ var (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, verr.New(verr.InvalidInput, "", "method %s not allowed", r.Method))
+		frontdoor.WriteError(w, verr.New(verr.MethodNotAllowed, "", "method %s not allowed", r.Method))
 		return
 	}
 	m := bundlePath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
-		writeError(w, 0, verr.New(verr.NotFound, "", "no bundle at %s: want /bundles/{org}/{environment|all}.tar.gz", r.URL.Path))
+		frontdoor.WriteError(w, verr.New(verr.NotFound, "", "no bundle at %s: want /bundles/{org}/{environment|all}.tar.gz", r.URL.Path))
 		return
 	}
 	org, env := m[1], m[2]
+	if err := frontdoor.CheckOrgID("org", org); err != nil {
+		frontdoor.WriteError(w, err)
+		return
+	}
 	if err := s.authorize(r, org); err != nil {
-		writeError(w, 0, err)
+		frontdoor.WriteError(w, err)
 		return
 	}
 	sl, err := s.current(r.Context(), org, env)
 	if err != nil {
-		writeError(w, 0, err)
+		frontdoor.WriteError(w, err)
 		return
 	}
 	inm := r.Header.Get("If-None-Match")
@@ -173,7 +178,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			t.Stop()
 			if sl, err = s.current(r.Context(), org, env); err != nil {
-				writeError(w, 0, err)
+				frontdoor.WriteError(w, err)
 				return
 			}
 		}
@@ -204,10 +209,7 @@ func (s *Server) authorize(r *http.Request, org string) error {
 	if err != nil {
 		return err
 	}
-	if id.Org != org {
-		return verr.New(verr.Forbidden, "org", "the caller belongs to org %q, not %q", id.Org, org)
-	}
-	return nil
+	return frontdoor.Tenancy(id, org, "org")
 }
 
 // wait is the long-poll time the client asked for (Prefer: wait=N), capped.
@@ -233,14 +235,4 @@ func matches(inm, etag string) bool {
 		}
 	}
 	return false
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	e := verr.As(err)
-	if status == 0 {
-		status = verr.HTTPStatus(e)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
 }

@@ -128,13 +128,14 @@ func TestServeConditionalAndLongPoll(t *testing.T) {
 	}
 }
 
-// TestServeErrors: unknown orgs and paths are 404, writes 405.
+// TestServeErrors: unknown orgs and paths are 404, a malformed org id 400
+// (the one org id rule), writes 405.
 func TestServeErrors(t *testing.T) {
 	s := serveDemo(t, nil)
 	for path, want := range map[string]int{
 		"/bundles/nope/all.tar.gz":  404,
 		"/bundles/demo/all.zip":     404,
-		"/bundles/Demo/all.tar.gz":  404,
+		"/bundles/Demo/all.tar.gz":  400,
 		"/bundles/demo/nope.tar.gz": 404,
 		"/bundles/../x":             404,
 	} {

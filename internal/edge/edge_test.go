@@ -347,6 +347,7 @@ func TestSubjectTokenOnEdge(t *testing.T) {
 		})
 		req, _ := http.NewRequest(http.MethodPost, e.URL+"/access/v1/evaluation", bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+caller)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

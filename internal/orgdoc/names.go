@@ -7,9 +7,17 @@ import (
 
 // Name rules of DESIGN.md §1.
 var (
-	orgIDPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	orgIDPattern     = regexp.MustCompile(OrgIDRule)
 	groupNamePattern = regexp.MustCompile(`^[A-Za-z0-9 _-]{1,64}$`)
 )
+
+// OrgIDRule is the org id rule of DESIGN.md §1, for messages. The org id
+// becomes part of Redis keys (and of their hash tag) and of bundle paths, so
+// every door (documents, decisions, admin, bundles) checks it with ValidOrgID.
+const OrgIDRule = `^[a-z0-9][a-z0-9_-]{0,62}$`
+
+// ValidOrgID reports whether s is a well-formed org id (OrgIDRule).
+func ValidOrgID(s string) bool { return orgIDPattern.MatchString(s) }
 
 // System roles of automation flow permissions (DESIGN.md §2 rule 7).
 const (

@@ -41,6 +41,13 @@ const (
 	// FactsInvalid: a stored record that a decision needs does not decode;
 	// the PDP denies and names the record (Detail: key, field, path).
 	FactsInvalid Code = "facts_invalid"
+	// TooLarge: the request body is larger than the endpoint accepts.
+	TooLarge Code = "too_large"
+	// UnsupportedMediaType: a request body that is not JSON
+	// (Content-Type other than application/json).
+	UnsupportedMediaType Code = "unsupported_media_type"
+	// MethodNotAllowed: the path exists, not for this HTTP method.
+	MethodNotAllowed Code = "method_not_allowed"
 	// Internal: a bug. Never expected.
 	Internal Code = "internal"
 )
@@ -120,6 +127,12 @@ func HTTPStatus(err error) int {
 		return http.StatusForbidden
 	case Unavailable:
 		return http.StatusServiceUnavailable
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	default:
 		return http.StatusInternalServerError
 	}

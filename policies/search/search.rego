@@ -72,10 +72,15 @@ action_candidates := main.actions[input.resource.type]
 
 action_candidates := lib.set_of(data.verdict.ext[input.resource.type].actions) if main.extension
 
-# Subject search for extension types: the package's subjects.<type> list.
-subjects := sort([c.id |
-	main.extension
-	some c in data.verdict.ext[input.resource.type].subjects[input.subject.type]
+# Subject search for extension types: the package's subjects.<type>
+# candidates the decision allows, with their properties (undefined when the
+# package lists no candidates of that type).
+subject_results := [c |
+	some c in ext_subjects
 	s := {"type": input.subject.type, "id": c.id, "properties": object.get(c, "properties", {})}
 	main.decision.decision with input.subject as s
-])
+]
+
+ext_subjects := data.verdict.ext[input.resource.type].subjects[input.subject.type] if main.extension
+
+subjects := sort([c.id | some c in subject_results])

@@ -9,6 +9,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/admin"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -58,8 +59,10 @@ func (a *engineAuthorizer) Authorize(r *http.Request, org string, check admin.Ch
 		return actor, err
 	}
 	actor.Subject = id.Subject
-	if id.Org != "" && id.Org != org {
-		return actor, verr.New(verr.Forbidden, "org", "the caller belongs to org %q, not %q", id.Org, org)
+	// Tenancy first, by the rule of every endpoint: a token without an org
+	// claim, or of another org, administers nothing (bootstrap included).
+	if err := frontdoor.Tenancy(id, org, "org"); err != nil {
+		return actor, err
 	}
 	if a.bootstrap != "" && id.Subject == a.bootstrap {
 		rev, err := a.st.Revision(r.Context(), org)

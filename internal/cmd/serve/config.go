@@ -38,6 +38,9 @@ type Config struct {
 	// while Redis cannot be reached (default 15s; 0: fail closed at once).
 	// Such answers carry context.stale and context.stale_age_ms.
 	StaleFactsMax time.Duration `yaml:"stale_facts_max"`
+	// ReadyTimeout bounds /ready (default 1s): a check (Redis) that has not
+	// answered by then is reported slow, and the PDP not ready.
+	ReadyTimeout time.Duration `yaml:"ready_timeout"`
 	// FactsCache and DecisionCache bound the subject-facts cache and the
 	// decision cache, in entries (0: defaults, -1: decision cache off).
 	// Their size is what the PDP's memory depends on, not the org's size.
@@ -117,6 +120,7 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 	fs.StringVar(&f.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
 	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
 	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
+	fs.DurationVar(&f.ReadyTimeout, "ready-timeout", 0, "time limit of /ready; a slower check is reported slow (default 1s)")
 	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
 	fs.DurationVar(&f.StaleFactsMax, "stale-facts-max", facts.DefaultStaleMax, "while Redis is unreachable, cached facts answer (marked stale) only if at most this old; 0 fails closed at once")
 	fs.BoolVar(&f.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster (redis://host:port?addr=host2:port2&...)")
@@ -185,6 +189,8 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.MaxBodyBytes = f.MaxBodyBytes
 		case "request-timeout":
 			c.RequestTimeout = f.RequestTimeout
+		case "ready-timeout":
+			c.ReadyTimeout = f.ReadyTimeout
 		case "cache-max-age":
 			c.CacheMaxAge = f.CacheMaxAge
 		case "stale-facts-max":

@@ -47,6 +47,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	// Process-wide, so here and not in Start (tests start several servers).
 	tuneGC(cfg.MemoryLimitMiB, log)
+	redis.SetLogger(redisLogger{log})
 	srv, err := Start(ctx, cfg, log, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
@@ -198,7 +199,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	}
 	deps := api.Deps{
 		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(central.Cache), Log: log,
-		Ready: func(ctx context.Context) error { return st.Ping(ctx) },
+		ReadyChecks: map[string]func(context.Context) error{"redis": st.Ping},
 	}
 	deps.Admin = adminRoutes(st, svc, verifier, cfg, central.Invalidate)
 	if cfg.DecisionLog != "" {
@@ -214,7 +215,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		deps.Decisions = dl
 		s.close = append(s.close, func() { _ = dl.Close() })
 	}
-	h, err := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout}, deps)
+	h, err := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout}, deps)
 	if err != nil {
 		return fail(err)
 	}
