@@ -200,8 +200,8 @@ func testOPADataAPIFiltersAndMetadata(t *testing.T, scheme string) {
 		t.Errorf("metadata: %v %v", meta, resp.Header)
 	}
 	resp2, err := httpc.Post(base+"/access/v1/evaluation", "text/plain", bytes.NewReader([]byte(`{}`)))
-	if err != nil || resp2.StatusCode != 400 {
-		t.Errorf("text/plain body: %v", resp2.StatusCode)
+	if err != nil || resp2.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain body: %v, want 415", resp2.StatusCode)
 	}
 	metrics, err := httpc.Get(base + "/metrics")
 	if err != nil || metrics.StatusCode != 200 {
