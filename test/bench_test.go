@@ -7,8 +7,10 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
+	"github.com/verdict-pdp/verdict/internal/cmd/serve"
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
 
 // benchCorpus is the acme corpus when ../shared is present, else the demo.
@@ -72,5 +74,25 @@ func BenchmarkFilter(b *testing.B) {
 		if _, err := svc.Filter(ctx, decision.FilterRequest{Org: f.Org, User: f.User, Filter: f.Filter}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkWriteToDecision measures one write, from the store's answer
+// until the next decision of a PDP over HTTP changes: the change feed
+// (XREAD), cache invalidation, the facts read again (real Redis, real HTTP;
+// figure in docs/benchmarks.md).
+//
+//	go test -run '^$' -bench WriteToDecision -benchtime 200x ./test/
+func BenchmarkWriteToDecision(b *testing.B) {
+	rs := redistest.Start(b)
+	importCorpus(b, rs.URL(), loadCorpus(b, "../data/demo.json"))
+	pdp := startPDP(b, serve.Config{RedisURL: rs.URL(), Auth: "none", DefaultOrg: "demo"})
+	base := "http://" + pdp.Addr
+	w := newShareWriter(b, rs.URL())
+	teller := false
+	for b.Loop() {
+		teller = !teller
+		w.write(b, teller)
+		waitFlow(b, base, "u-maria", "review", teller)
 	}
 }

@@ -98,13 +98,10 @@ func TestServeConditionalAndLongPoll(t *testing.T) {
 	if p := get(t, s.url+"/bundles/demo/prod.tar.gz", nil); p.status != 200 || p.etag == a.etag {
 		t.Errorf("prod bundle: %d etag %q (all: %q)", p.status, p.etag, a.etag)
 	}
-	// No change: the long poll ends with 304 after the wait.
-	t0 := time.Now()
+	// No change: the long poll ends with 304 when its wait is over (how
+	// long it waited is not asserted: a test asserts no duration).
 	if n := get(t, url, map[string]string{"If-None-Match": a.etag, "Prefer": "modes=snapshot,delta;wait=1"}); n.status != http.StatusNotModified {
 		t.Errorf("idle long poll: %d", n.status)
-	}
-	if d := time.Since(t0); d < 900*time.Millisecond || d > 3*time.Second {
-		t.Errorf("idle long poll took %v, want about 1s", d)
 	}
 	// A write ends the long poll with the new bundle.
 	done := make(chan answer, 1)
@@ -112,7 +109,6 @@ func TestServeConditionalAndLongPoll(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	c := demo(t)
 	c.Orgs[0].Users = c.Orgs[0].Users[1:]
-	wrote := time.Now()
 	newRev, err := s.st.PutOrg(ctx, &c.Orgs[0], -1, store.Actor{Subject: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -122,8 +118,7 @@ func TestServeConditionalAndLongPoll(t *testing.T) {
 		if n.status != 200 || n.rev != strconv.FormatInt(newRev, 10) || n.etag == a.etag {
 			t.Errorf("long poll after a write: %d revision %q (want %d)", n.status, n.rev, newRev)
 		}
-		t.Logf("write to rebuilt bundle on a long poll: %v", time.Since(wrote).Round(time.Millisecond))
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // a hang guard, not a speed goal
 		t.Fatal("the long poll did not end after a write")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
@@ -159,7 +158,7 @@ func startEdge(t testing.TB, files []string, pubPath string) string {
 	}
 	t.Cleanup(srv.Close)
 	base := "http://" + srv.Addr
-	waitReady(t, base+"/ready", 20*time.Second)
+	waitReady(t, base+"/ready", hangGuard)
 	return base
 }
 

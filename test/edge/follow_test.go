@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,30 +58,43 @@ func waitDecision(t testing.TB, url string, want bool, timeout time.Duration) ti
 	}
 }
 
-// TestEdgeFollowsCentral: an edge fed by the central PDP's bundle endpoint
-// (long polling, signed with the central's key) sees writes within the 2 s
-// goal, and keeps deciding from its data dir across a restart while the
-// central PDP is gone.
-func TestEdgeFollowsCentral(t *testing.T) {
+// hangGuard bounds every wait of these tests: far above any delay expected
+// even on a loaded machine, it only keeps a broken build from hanging. How
+// fast a write reaches an edge is a benchmark figure (BenchmarkWriteToEdge),
+// never asserted by a test.
+const hangGuard = 2 * time.Minute
+
+// followSetup is a central bundle endpoint (as serve.go mounts it) over a
+// real Redis holding the demo org, and an edge following it.
+type followSetup struct {
+	st      *store.Store
+	demo    orgdoc.Org
+	central *httptest.Server
+	cfg     *edgecmd.Config
+	edge    *edgecmd.Server
+	// closeEdge stops the edge once (the test may stop it before cleanup).
+	closeEdge func()
+}
+
+func startFollow(t testing.TB) *followSetup {
 	rs := redistest.Start(t)
 	st, err := store.Open(store.Config{URL: rs.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	demo := loadCorpus(t, filepath.Join(root, "data", "demo.json")).Orgs[0]
 	importOrgs(t, st, []orgdoc.Org{demo})
 	k := newKeys(t)
 	mods, _ := policies.Builtin()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The bundle endpoint beside `verdict serve`, as serve.go mounts it.
+	t.Cleanup(cancel)
 	bs, err := bundle.NewServer(ctx, bundle.ServerConfig{Store: st, Policies: bundle.Policies{Modules: mods}, Signer: k.signer, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	central := httptest.NewServer(bs.Wrap(http.NotFoundHandler()))
-	defer central.Close()
+	t.Cleanup(central.Close)
 	cfg := &edgecmd.Config{
 		Addr: "127.0.0.1:0", Bundles: []string{central.URL + "/bundles/demo/prod.tar.gz"},
 		VerificationKey: k.pubPath, DataDir: t.TempDir(), Auth: "none",
@@ -89,33 +103,53 @@ func TestEdgeFollowsCentral(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edge := "http://" + e.Addr
-	waitReady(t, edge+"/ready", 20*time.Second)
-	waitDecision(t, edge, true, time.Second)
+	closeEdge := sync.OnceFunc(e.Close)
+	t.Cleanup(closeEdge)
+	waitReady(t, "http://"+e.Addr+"/ready", hangGuard)
+	waitDecision(t, "http://"+e.Addr, true, hangGuard)
+	return &followSetup{st: st, demo: demo, central: central, cfg: cfg, edge: e, closeEdge: closeEdge}
+}
 
-	var delays []time.Duration
+// TestEdgeFollowsCentral: an edge fed by the central PDP's bundle endpoint
+// (long polling, signed with the central's key) sees every write, and keeps
+// deciding from its data dir across a restart while the central PDP is
+// gone.
+func TestEdgeFollowsCentral(t *testing.T) {
+	f := startFollow(t)
+	edge := "http://" + f.edge.Addr
 	active := true
 	for range 5 {
 		active = !active
-		wrote := setTom(t, st, demo, active)
-		seen := waitDecision(t, edge, active, 5*time.Second)
-		delays = append(delays, seen.Sub(wrote))
-	}
-	slices.Sort(delays)
-	t.Logf("write-to-edge delay over %d writes (in-process, long polling, debounce 200ms): min %v, median %v, max %v",
-		len(delays), delays[0].Round(time.Millisecond), delays[len(delays)/2].Round(time.Millisecond), delays[len(delays)-1].Round(time.Millisecond))
-	if max := delays[len(delays)-1]; max > 2*time.Second {
-		t.Errorf("a write took %v to reach the edge; the goal is 2s", max)
+		setTom(t, f.st, f.demo, active)
+		waitDecision(t, edge, active, hangGuard)
 	}
 
 	// The control plane goes away; the edge restarts from its data dir.
-	e.Close()
-	central.Close()
-	e2, err := edgecmd.Start(context.Background(), cfg, testLog())
+	f.closeEdge()
+	f.central.Close()
+	e2, err := edgecmd.Start(context.Background(), f.cfg, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e2.Close()
-	waitReady(t, "http://"+e2.Addr+"/ready", 5*time.Second)
-	waitDecision(t, "http://"+e2.Addr, active, time.Second)
+	waitReady(t, "http://"+e2.Addr+"/ready", hangGuard)
+	waitDecision(t, "http://"+e2.Addr, active, hangGuard)
+}
+
+// BenchmarkWriteToEdge measures one write, from the store's answer until
+// the edge's decision flips: change feed, debounced bundle rebuild, long
+// poll, activation (figure in docs/benchmarks.md; the design goal is 2 s).
+//
+//	go test -run '^$' -bench WriteToEdge -benchtime 20x ./test/edge/
+func BenchmarkWriteToEdge(b *testing.B) {
+	f := startFollow(b)
+	edge := "http://" + f.edge.Addr
+	active := true
+	var worst time.Duration
+	for b.Loop() {
+		active = !active
+		wrote := setTom(b, f.st, f.demo, active)
+		worst = max(worst, waitDecision(b, edge, active, hangGuard).Sub(wrote))
+	}
+	b.ReportMetric(float64(worst.Milliseconds()), "max-ms")
 }

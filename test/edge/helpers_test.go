@@ -266,6 +266,6 @@ func runOPA(t testing.TB, pubPath string, bundles []string) string {
 		}
 	})
 	base := "http://" + addr
-	waitReady(t, base+"/health?bundles=true", 20*time.Second)
+	waitReady(t, base+"/health?bundles=true", hangGuard)
 	return base
 }
