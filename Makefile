@@ -11,8 +11,11 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 run:
 	$(GO) run ./cmd/verdict serve --dev
 
-## test: install what is missing (redis-server), then every test.
-test: deps vet gotest policy-test check
+## test: install what is missing (redis-server), then every test. Every step
+## runs even when one fails (a failing Go package does not hide the Rego
+## tests and the corpora); the command fails when any step did.
+test: deps
+	@MAKE="$(MAKE)" sh scripts/test.sh vet gotest policy-test check
 
 deps:
 	@sh scripts/ensure-redis.sh
