@@ -105,7 +105,7 @@ func TestServeConditionalAndLongPoll(t *testing.T) {
 	}
 	// A write ends the long poll with the new bundle.
 	done := make(chan answer, 1)
-	go func() { done <- get(t, url, map[string]string{"If-None-Match": a.etag, "Prefer": "wait=20"}) }()
+	go func() { done <- get(t, url, map[string]string{"If-None-Match": a.etag, "Prefer": "wait=40"}) }()
 	time.Sleep(200 * time.Millisecond)
 	c := demo(t)
 	c.Orgs[0].Users = c.Orgs[0].Users[1:]
@@ -184,7 +184,7 @@ func TestServeRebuildsOnPolicyReload(t *testing.T) {
 	url := s.url + "/bundles/demo/all.tar.gz"
 	a := get(t, url, nil)
 	done := make(chan answer, 1)
-	go func() { done <- get(t, url, map[string]string{"If-None-Match": a.etag, "Prefer": "wait=20"}) }()
+	go func() { done <- get(t, url, map[string]string{"If-None-Match": a.etag, "Prefer": "wait=40"}) }()
 	time.Sleep(100 * time.Millisecond)
 	mu.Lock()
 	reloaded := Policies{Modules: map[string]string{}}
@@ -207,7 +207,7 @@ func TestServeRebuildsOnPolicyReload(t *testing.T) {
 		if !found || a.rev != n.rev {
 			t.Errorf("reloaded module in the bundle: %v; revision %s -> %s (the org did not change)", found, a.rev, n.rev)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // a hang guard, not a speed goal
 		t.Fatal("a policy reload did not reach the bundle")
 	}
 }
