@@ -72,7 +72,8 @@ func twoOrgs(t *testing.T, redisURL string) *store.Store {
 // real HTTP with a real OIDC issuer and a real Redis: only a token of org
 // A reads or changes A; a token of B, a token without an org claim, a
 // subject token of B inside a request of A and no token at all get nothing
-// of A and change nothing.
+// of A and change nothing; a subject token that does not verify is a 401
+// on every endpoint that takes one (subject search included).
 func TestTenancyMatrix(t *testing.T) {
 	rs := redistest.Start(t)
 	st := twoOrgs(t, rs.URL())
@@ -85,6 +86,7 @@ func TestTenancyMatrix(t *testing.T) {
 	tokB := issuer.Token(t, map[string]any{"sub": "u-ada", "org": "rival"})
 	tokNoOrg := issuer.Token(t, map[string]any{"sub": "u-ada"})
 	subjectOfB := issuer.Token(t, map[string]any{"sub": "u-tom", "org": "rival"})
+	forgedSubject := issuer.TokenWithKey(t, oidctest.NewKey(t), map[string]any{"sub": "u-tom", "org": "demo"})
 
 	tom := func(token string) map[string]any {
 		s := map[string]any{"type": "user", "id": "u-tom"}
@@ -172,6 +174,12 @@ func TestTenancyMatrix(t *testing.T) {
 				return 0 // not applicable
 			}
 			return 403
+		}},
+		{"forged subject token in a request of A", tokA, forgedSubject, func(e endpoint) int {
+			if !e.subjectToken {
+				return 0
+			}
+			return 401
 		}},
 		{"token of A", tokA, "", func(e endpoint) int { return e.ok }},
 	}
