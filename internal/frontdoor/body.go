@@ -13,27 +13,24 @@ import (
 // DefaultMaxBody bounds a request body unless an endpoint says otherwise.
 const DefaultMaxBody = 1 << 20
 
-// ReadBody reads r's body, at most limit bytes, and returns it ("" for no
+// ReadBody reads r's body, at most limit bytes, and returns it (nil for no
 // body). A body must be JSON: a Content-Type other than application/json
-// (charset utf-8 when one is given) is refused, and so is a body sent
-// without one. That is also what keeps a web page from writing to a server
-// without a CORS preflight: a browser sends text/plain and form bodies
-// freely, never application/json.
+// (charset utf-8 when one is given) is refused before anything is read,
+// and so is a body sent without one. That is also what keeps a web page
+// from writing to a server without a CORS preflight: a browser sends
+// text/plain and form bodies freely, never application/json.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
-	ct := r.Header.Get("Content-Type")
-	if ct != "" {
-		if err := checkContentType(ct); err != nil {
-			return nil, err
-		}
+	if err := CheckContentType(r); err != nil {
+		return nil, err
+	}
+	if !hasBody(r) {
+		return nil, nil
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
-	}
-	if r.Body == nil || r.ContentLength == 0 {
-		return nil, nil
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
@@ -43,23 +40,28 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		}
 		return nil, verr.Wrap(verr.InvalidInput, "", err, "reading the body: %v", err)
 	}
-	if ct == "" && len(b) > 0 {
-		return nil, verr.New(verr.UnsupportedMediaType, "Content-Type", "a body must be sent as application/json")
-	}
 	return b, nil
 }
 
-// CheckContentType refuses a request that declares a body other than JSON,
-// for endpoints that read their body later (or not at all).
+// CheckContentType refuses a request that carries a body other than JSON,
+// for endpoints that read their body later (or not at all). A request
+// without a body (GET, an empty DELETE) passes whatever its headers say.
 func CheckContentType(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		if r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody) {
-			return verr.New(verr.UnsupportedMediaType, "Content-Type", "a body must be sent as application/json")
-		}
+	if !hasBody(r) {
 		return nil
 	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return verr.New(verr.UnsupportedMediaType, "Content-Type", "a body must be sent as application/json")
+	}
 	return checkContentType(ct)
+}
+
+// hasBody reports whether r may carry a body: a server gives a request
+// whose Content-Length is 0 http.NoBody; an unknown length (chunked) is a
+// body.
+func hasBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
 func checkContentType(ct string) error {

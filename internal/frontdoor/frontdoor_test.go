@@ -59,6 +59,7 @@ func TestReadBody(t *testing.T) {
 		{"json", "application/json", `{}`, 0, ""},
 		{"json utf-8", "application/json; charset=UTF-8", `{}`, 0, ""},
 		{"no body, no type", "", ``, 0, ""},
+		{"no body, any type", "text/plain", ``, 0, ""},
 		{"text/plain", "text/plain", `{}`, 0, verr.UnsupportedMediaType},
 		{"form", "application/x-www-form-urlencoded", `a=b`, 0, verr.UnsupportedMediaType},
 		{"json latin-1", "application/json; charset=latin1", `{}`, 0, verr.UnsupportedMediaType},
