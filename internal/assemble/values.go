@@ -1,6 +1,11 @@
 package assemble
 
-import "github.com/verdict-pdp/verdict/internal/orgdoc"
+import (
+	"time"
+
+	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+)
 
 // The functions here render org document records in the indexed shape, as
 // plain JSON values (map[string]any, []any, string, bool, int): the one place
@@ -79,10 +84,16 @@ func BuildValue(b orgdoc.Build) map[string]any {
 		}
 		procs[p.ID] = map[string]any{"roles": strs(p.Roles), "swimlanes": lanes}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"branch": b.Branch, "created": b.Created, "roles": strs(b.Roles),
 		"ui_flows": flows, "processes": procs,
 	}
+	// The creation time as the policies compare it (facts.CreatedKeyLayout):
+	// UTC, fixed width, ordered as text. A validated build always parses.
+	if t, err := time.Parse(time.RFC3339, b.Created); err == nil {
+		m["created_key"] = t.UTC().Format(facts.CreatedKeyLayout)
+	}
+	return m
 }
 
 // FlowPermissionsValue renders a project's automation-flow permissions.

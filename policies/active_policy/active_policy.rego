@@ -1,8 +1,11 @@
 # Rule 3, active policy: which build of project P the subject is served in
 # environment E. A username override for the subject wins; else, among group
-# overrides of the subject's groups, the lowest priority number; else the
-# default. Role overrides are kept in the data and listed as deprecated but
-# never take part. latest_on_branch means the newest build on that branch.
+# overrides of the subject's groups, the lowest priority number (ties, which
+# the validator refuses, go to the group first by name); else the default.
+# Role overrides are kept in the data and listed as deprecated but never take
+# part. latest_on_branch means the newest build on that branch, by creation
+# time (created_key: UTC, fixed width, ordered as text, so no time parsing can
+# fail on a date the validator accepts), ties broken by build id.
 #
 # When the chosen policy names no existing build (an empty branch), nothing is
 # served: there is no fallback to a lower rule, so an override can never be
@@ -13,56 +16,51 @@ import data.verdict.lib
 
 username_override := lib.username_override(lib.user.username)
 
-# Group overrides that apply to the subject, by group name.
-group_overrides[g] := o if {
-	some g in lib.groups
+# The group override that applies: [priority, group], lowest first.
+best_group := min([[o.priority, g] |
+	some g in lib.group_list
 	o := lib.group_override(g)
-}
-
-best_priority := min({o.priority | some o in group_overrides})
-
-# Priorities are unique per environment (validated); a tie would still pick
-# one group deterministically, the first by name.
-winning_group := min({g | some g, o in group_overrides; o.priority == best_priority})
+])
 
 selection := {"rule": "username_override", "policy": username_override, "username": lib.user.username} if {
 	username_override
 } else := {
-	"rule": "group_override", "policy": group_overrides[winning_group].policy,
-	"group": winning_group, "priority": best_priority,
+	"rule": "group_override", "policy": lib.group_override(best_group[1]).policy,
+	"group": best_group[1], "priority": best_group[0],
 } if {
-	winning_group
+	best_group
 } else := {"rule": "default", "policy": lib.default_policy} if {
 	lib.default_policy
 }
 
-builds := lib.builds
-
-build_id := selection.policy.build if builds[selection.policy.build]
+build_id := selection.policy.build if lib.builds[selection.policy.build]
 
 build_id := latest_on_branch(selection.policy.latest_on_branch)
 
-# The newest build on a branch, by creation time, ties broken by build id.
-latest_on_branch(branch) := max([[time.parse_rfc3339_ns(b.created), id] |
-	some id, b in builds
+# The newest build on a branch.
+latest_on_branch(branch) := max([[b.created_key, id] |
+	some id, b in lib.builds
 	b.branch == branch
 ])[1]
 
 # The build served to the subject.
-build := builds[build_id]
+build := lib.builds[build_id]
 
 reasons contains lib.reason("active_policy", msg) if {
 	selection.rule == "username_override"
+	build_id
 	msg := sprintf("username override for %s serves build %s", [selection.username, build_id])
 }
 
 reasons contains lib.reason("active_policy", msg) if {
 	selection.rule == "group_override"
-	msg := sprintf("group override for %s (priority %d) serves build %s", [selection.group, selection.priority, build_id])
+	build_id
+	msg := sprintf("group override for %s (priority %v) serves build %s", [selection.group, selection.priority, build_id])
 }
 
 reasons contains lib.reason("active_policy", msg) if {
 	selection.rule == "default"
+	build_id
 	msg := sprintf("default active policy serves build %s", [build_id])
 }
 

@@ -8,23 +8,25 @@ import data.verdict.lib
 
 permissions := data.verdict.main.actions.org
 
+# The subject is org_admin or org_owner (held directly or through a group).
+org_admin if {
+	some a in designtime.assignment
+	a.scope.org == true
+	a.role in {"org_admin", "org_owner"}
+}
+
+# Tenancy (rule 11): the org resource must be the request's own org.
+result := {"decision": false, "context": {"reason": "other_org"}} if {
+	input.resource.id != lib.org_id
+} else := {"decision": true, "context": {}} if {
+	org_admin
+} else := {"decision": false, "context": {"reason": "not_org_admin"}}
+
+# The grants behind the permission (for explanations).
 admin_grants := {g |
 	some g in designtime.grants
 	g.scope.org == true
 	g.role in {"org_admin", "org_owner"}
-}
-
-# Tenancy (rule 11): the org resource must be the request's own org.
-result := {"decision": false, "context": {"reason": "other_org"}} if input.resource.id != lib.org_id
-
-result := {"decision": true, "context": {}} if {
-	input.resource.id == lib.org_id
-	count(admin_grants) > 0
-}
-
-result := {"decision": false, "context": {"reason": "not_org_admin"}} if {
-	input.resource.id == lib.org_id
-	count(admin_grants) == 0
 }
 
 reasons contains lib.reason("admin", msg) if {

@@ -15,6 +15,22 @@ import data.verdict.lib
 # Designer groups the subject is an explicit member of.
 explicit_groups := lib.set_of(lib.designer_groups_of)
 
+# Every designer role assignment of the subject ({role, scope}, as stored):
+# held directly, through its explicit designer groups, or through the
+# all_users group of a workspace it is a member of. Decisions read this;
+# explanations read `grants`, which also says through what.
+assignment contains a if some a in lib.designer_roles_of_user
+
+assignment contains a if {
+	some g in lib.designer_groups_of
+	some a in lib.designer_roles_of_group(g)
+}
+
+assignment contains a if {
+	some g in all_users_groups
+	some a in lib.designer_roles_of_group(g)
+}
+
 # Assignments held directly or through explicit designer groups.
 held contains {"role": a.role, "scope": a.scope, "via": {"user": lib.subject_id}} if {
 	some a in lib.designer_roles_of_user
@@ -25,13 +41,20 @@ held contains {"role": a.role, "scope": a.scope, "via": {"group": g}} if {
 	some a in lib.designer_roles_of_group(g)
 }
 
-# Workspaces the subject is a member of.
+# Workspaces the subject is a member of: a workspace-scoped role held
+# directly or through an explicit designer group.
 member_workspaces contains a.scope.workspace if {
-	some a in held
+	some a in lib.designer_roles_of_user
 	a.scope.workspace
 }
 
-all_users_groups contains sprintf("all_users_%s", [ws]) if some ws in member_workspaces
+member_workspaces contains a.scope.workspace if {
+	some g in lib.designer_groups_of
+	some a in lib.designer_roles_of_group(g)
+	a.scope.workspace
+}
+
+all_users_groups contains concat("", ["all_users_", ws]) if some ws in member_workspaces
 
 # Every assignment of the subject, including those of the all_users groups.
 grants := held | {{"role": a.role, "scope": a.scope, "via": {"group": g}} |
@@ -64,7 +87,47 @@ workspace_role_actions := {
 
 org_role_actions := {"org_admin": all_project_actions, "org_owner": all_project_actions}
 
-# Each (action, grant) pair that allows an action on project pid.
+# allows(pid, act): some designer role of the subject allows act on pid.
+allows(pid, act) if {
+	some a in assignment
+	a.scope.project == pid
+	act in project_role_actions[a.role]
+}
+
+allows(pid, act) if {
+	some a in assignment
+	a.scope.workspace == lib.project_workspace(pid)
+	act in workspace_role_actions[a.role]
+}
+
+allows(pid, act) if {
+	some a in assignment
+	a.scope.org == true
+	act in org_role_actions[a.role]
+}
+
+# has_designer_access(pid): the condition of the designer bypass (rule 4): a
+# project role on pid, workspace_admin of its workspace, org_admin or
+# org_owner.
+has_designer_access(pid) if {
+	some a in assignment
+	a.scope.project == pid
+}
+
+has_designer_access(pid) if {
+	some a in assignment
+	a.role == "workspace_admin"
+	a.scope.workspace == lib.project_workspace(pid)
+}
+
+has_designer_access(pid) if {
+	some a in assignment
+	a.scope.org == true
+	a.role in {"org_admin", "org_owner"}
+}
+
+# Each (action, grant) pair that allows an action on project pid (for
+# explanations).
 allowing(pid) := {[act, g] |
 	some g in grants
 	g.scope.project == pid
@@ -79,8 +142,7 @@ allowing(pid) := {[act, g] |
 	some act in org_role_actions[g.role]
 }
 
-# Designer access to a project, the condition of the designer bypass (rule 4):
-# a project role on it, workspace_admin of its workspace, org_admin or org_owner.
+# The grants that give designer access to pid (for explanations).
 designer_access(pid) := {g |
 	some g in grants
 	g.scope.project == pid
@@ -100,19 +162,13 @@ describe(g) := sprintf("%s on %s %s via %s %s", [g.role, k, v, vk, vv]) if {
 }
 
 # The decision on a project resource (design time).
+result := {"decision": false, "context": {"reason": "unknown_project"}} if {
+	not lib.project_known
+} else := {"decision": true, "context": {}} if {
+	allows(lib.project_id, input.action.name)
+} else := {"decision": false, "context": {"reason": "no_designer_permission"}}
+
 project_grants := {g | some [act, g] in allowing(lib.project_id); act == input.action.name}
-
-result := {"decision": true, "context": {}} if {
-	lib.project_known
-	count(project_grants) > 0
-}
-
-result := {"decision": false, "context": {"reason": "unknown_project"}} if not lib.project_known
-
-result := {"decision": false, "context": {"reason": "no_designer_permission"}} if {
-	lib.project_known
-	count(project_grants) == 0
-}
 
 reasons contains lib.reason("design_time", msg) if {
 	some g in project_grants

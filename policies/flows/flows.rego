@@ -14,44 +14,41 @@ import data.verdict.authn
 import data.verdict.lib
 import data.verdict.roles
 
-permissions := lib.flow_permissions
-
 flow_id := input.resource.id
 
-# Role subjects: the runtime roles (none without a served build) and the
+flow_entries := lib.flow_permissions.flows[flow_id]
+
+app_entries := lib.flow_permissions.defaults
+
+# A role subject: a runtime role (none without a served build) or the
 # system role.
-role_subjects := roles.roles | {authn.system_role} if {
-	lib.active
-	roles.roles
-} else := {authn.system_role}
+role_subject(r) if roles.roles[r]
 
-# Entries of one level (a flow's, or the app-wide defaults) that apply.
-applying(entries) := {[v, sprintf("user %s", [u])] |
-	some u, v in entries.users
-	u == lib.subject_id
+role_subject(r) if r == authn.system_role
+
+# The verdict of one level's entries: "deny", "grant", or undefined when no
+# entry applies.
+verdict_of(entries) := "deny" if {
 	lib.active
-} | {[v, sprintf("role %s", [r])] |
+	entries.users[lib.subject_id] == "deny"
+} else := "deny" if {
 	some r, v in entries.roles
-	r in role_subjects
-}
-
-verdict_of(applies) := "deny" if {
-	some [v, _] in applies
 	v == "deny"
+	role_subject(r)
 } else := "grant" if {
-	some [v, _] in applies
+	lib.active
+	entries.users[lib.subject_id] == "grant"
+} else := "grant" if {
+	some r, v in entries.roles
 	v == "grant"
+	role_subject(r)
 }
 
-flow_level := applying(object.get(permissions, ["flows", flow_id], {}))
-
-app_level := applying(object.get(permissions, "defaults", {}))
-
-outcome := {"level": "flow", "verdict": verdict_of(flow_level), "entries": flow_level} if {
-	count(flow_level) > 0
-} else := {"level": "app-wide", "verdict": verdict_of(app_level), "entries": app_level} if {
-	count(app_level) > 0
-} else := {"level": "default", "verdict": "grant", "entries": set()}
+outcome := {"level": "flow", "verdict": v} if {
+	v := verdict_of(flow_entries)
+} else := {"level": "app-wide", "verdict": v} if {
+	v := verdict_of(app_entries)
+} else := {"level": "default", "verdict": "grant"}
 
 blocked := "unknown_project" if {
 	not lib.project_known
@@ -62,14 +59,30 @@ blocked := "unknown_project" if {
 	not lib.active
 }
 
-result := {"decision": false, "context": {"reason": blocked}} if blocked
+result := {"decision": false, "context": {"reason": blocked}} if {
+	blocked
+} else := {"decision": true, "context": {"level": outcome.level}} if {
+	outcome.verdict == "grant"
+} else := {"decision": false, "context": {"reason": "flow_denied", "level": outcome.level}}
 
-result := {"decision": outcome.verdict == "grant", "context": {"level": outcome.level}} if not blocked
+# Explanations: the entries that apply at the level that decided.
+applying(entries) := {[v, sprintf("user %s", [u])] |
+	some u, v in entries.users
+	u == lib.subject_id
+	lib.active
+} | {[v, sprintf("role %s", [r])] |
+	some r, v in entries.roles
+	role_subject(r)
+}
+
+level_entries := applying(flow_entries) if outcome.level == "flow"
+
+level_entries := applying(app_entries) if outcome.level == "app-wide"
 
 reasons contains lib.reason("flow", msg) if {
 	not blocked
 	outcome.level != "default"
-	some [v, who] in outcome.entries
+	some [v, who] in level_entries
 	msg := sprintf("%s entry for %s on flow %s: %s", [outcome.level, who, flow_id, v])
 }
 
@@ -84,3 +97,5 @@ reasons contains lib.reason("flow", msg) if {
 	outcome.verdict == "deny"
 	msg := "a deny is never overridden by a grant at the same level, nor by the designer bypass"
 }
+
+parts := [data.verdict.active_policy.reasons, roles.reasons, reasons]

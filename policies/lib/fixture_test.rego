@@ -51,7 +51,7 @@ org := {
 			"workspace": "w",
 			"builds": {
 				"b1": {
-					"branch": "main", "created": "2026-01-01T00:00:00Z",
+					"branch": "main", "created": "2026-01-01T00:00:00Z", "created_key": "2026-01-01T00:00:00.000000000Z",
 					"roles": ["Basic", "Agent", "Boss"],
 					"ui_flows": {
 						"home": {"roles": ["Basic", "Agent"]},
@@ -68,13 +68,13 @@ org := {
 					}}},
 				},
 				"b2": {
-					"branch": "main", "created": "2026-02-01T00:00:00Z",
+					"branch": "main", "created": "2026-02-01T00:00:00Z", "created_key": "2026-02-01T00:00:00.000000000Z",
 					"roles": ["Basic", "Agent"],
 					"ui_flows": {"home": {"roles": ["Basic"]}},
 					"processes": {},
 				},
 				"b3": {
-					"branch": "beta", "created": "2026-03-01T00:00:00Z",
+					"branch": "beta", "created": "2026-03-01T00:00:00Z", "created_key": "2026-03-01T00:00:00.000000000Z",
 					"roles": ["Basic"],
 					"ui_flows": {"beta": {"roles": ["Basic"]}},
 					"processes": {},
@@ -111,12 +111,12 @@ org := {
 		},
 		"q": {
 			"workspace": "w",
-			"builds": {"c1": {"branch": "main", "created": "2026-01-01T00:00:00Z", "roles": ["Basic"], "ui_flows": {"view": {"roles": ["Basic"]}}, "processes": {}}},
+			"builds": {"c1": {"branch": "main", "created": "2026-01-01T00:00:00Z", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {"view": {"roles": ["Basic"]}}, "processes": {}}},
 			"environments": {"prod": {"active_policy": {"default": {"build": "c1"}}, "shares": {}}},
 		},
 		"r": {
 			"workspace": "x",
-			"builds": {"r1": {"branch": "main", "created": "2026-01-01T00:00:00Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}}},
+			"builds": {"r1": {"branch": "main", "created": "2026-01-01T00:00:00Z", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}}},
 			"environments": {"prod": {"active_policy": {"default": {"build": "r1"}}, "shares": {}}},
 		},
 	},

@@ -52,8 +52,10 @@ attributes := object.get(user, "attributes", {}) if not token_has("attributes")
 
 token_has(claim) if token[claim] != null
 
-# Runtime groups the subject belongs to.
-groups contains g if some g in data.verdict_data.orgs[org_id].user_groups[subject_id]
+# Runtime groups the subject belongs to, as stored (a list) and as a set.
+group_list := data.verdict_data.orgs[org_id].user_groups[subject_id]
+
+groups contains g if some g in group_list
 
 group_attributes(g) := data.verdict_data.orgs[org_id].groups[g].attributes
 
@@ -69,10 +71,16 @@ designer_roles_of_group(g) := data.verdict_data.orgs[org_id].designer_roles.grou
 business_filter(id) := data.verdict_data.orgs[org_id].business_filters[id]
 
 # The project a request names: the resource itself for solution and project
-# resources, else the resource's project property.
-project_id := input.resource.id if input.resource.type in {"solution", "project"}
+# resources, else the resource's project property. (Conditions on input are
+# what OPA's rule index selects on: written so, one body is evaluated.)
+project_id := input.resource.id if input.resource.type == "solution"
 
-project_id := input.resource.properties.project if not input.resource.type in {"solution", "project"}
+project_id := input.resource.id if input.resource.type == "project"
+
+project_id := input.resource.properties.project if {
+	input.resource.type != "solution"
+	input.resource.type != "project"
+}
 
 project_workspace(pid) := data.verdict_data.orgs[org_id].projects[pid].workspace
 

@@ -24,7 +24,7 @@ test_extension_object_decision if {
 	d := data.verdict.main.decision with input as req({"type": "service", "id": "svc-a"}, "read", "t1")
 		with data.verdict_data.orgs as fixture.orgs
 		with data.verdict.ext as e
-	d == {"decision": false, "context": {"why": "closed"}}
+	d == {"decision": false, "context": {"reason": "extension_denied", "why": "closed"}}
 }
 
 test_extension_undefined_is_false if {

@@ -56,33 +56,45 @@ gate := "unknown_org" if {
 	not lib.active
 } else := "ok"
 
-result := data.verdict.solution.result if rtype == "solution"
+# Dispatch on input.resource.type directly: OPA's rule index then picks the
+# one body that applies instead of trying each.
+result := data.verdict.solution.result if input.resource.type == "solution"
 
-result := data.verdict.ui.launch_result if rtype == "ui_flow"
+result := data.verdict.ui.launch_result if input.resource.type == "ui_flow"
 
-result := data.verdict.ui.component_result if rtype == "component"
+result := data.verdict.ui.component_result if input.resource.type == "component"
 
-result := data.verdict.process.start_result if rtype == "process"
+result := data.verdict.process.start_result if input.resource.type == "process"
 
-result := data.verdict.process.swimlane_result if rtype == "swimlane"
+result := data.verdict.process.swimlane_result if input.resource.type == "swimlane"
 
-result := data.verdict.flows.result if rtype == "flow"
+result := data.verdict.flows.result if input.resource.type == "flow"
 
-result := data.verdict.designtime.result if rtype == "project"
+result := data.verdict.designtime.result if input.resource.type == "project"
 
-result := data.verdict.admin.result if rtype == "org"
+result := data.verdict.admin.result if input.resource.type == "org"
 
-result := {"decision": ext == true, "context": {}} if {
+result := {"decision": true, "context": {}} if {
 	extension
-	ext := data.verdict.ext[rtype].decision
-	is_boolean(ext)
+	data.verdict.ext[rtype].decision == true
 }
 
-result := {"decision": object.get(ext, "decision", false) == true, "context": object.get(ext, "context", {})} if {
+result := {"decision": false, "context": {"reason": "extension_denied"}} if {
+	extension
+	data.verdict.ext[rtype].decision == false
+}
+
+# An object answer is the extension's own; a deny without a reason gets one.
+result := {"decision": object.get(ext, "decision", false) == true, "context": ctx} if {
 	extension
 	ext := data.verdict.ext[rtype].decision
 	is_object(ext)
+	ctx := ext_context(ext)
 }
+
+ext_context(ext) := object.get(ext, "context", {}) if {
+	object.get(ext, "decision", false) == true
+} else := object.union({"reason": "extension_denied"}, object.get(ext, "context", {}))
 
 result := {"decision": false, "context": {"reason": "extension_undefined"}} if {
 	extension
@@ -91,22 +103,25 @@ result := {"decision": false, "context": {"reason": "extension_undefined"}} if {
 
 ext_defined if data.verdict.ext[rtype].decision != null
 
-# Reasons are separate rules so that they are computed only when explained.
-reasons := data.verdict.solution.reasons if rtype == "solution"
+# What decided, in the order it was decided (each part a set of reasons):
+# the subject, then the concern's steps.
+parts := data.verdict.solution.reasons if input.resource.type == "solution"
 
-reasons := data.verdict.ui.launch_reasons_all if rtype == "ui_flow"
+parts := data.verdict.ui.launch_parts if input.resource.type == "ui_flow"
 
-reasons := data.verdict.ui.component_reasons_all if rtype == "component"
+parts := data.verdict.ui.component_parts if input.resource.type == "component"
 
-reasons := data.verdict.process.reasons if rtype in {"process", "swimlane"}
+parts := data.verdict.process.parts if input.resource.type == "process"
 
-reasons := data.verdict.flows.reasons if rtype == "flow"
+parts := data.verdict.process.parts if input.resource.type == "swimlane"
 
-reasons := data.verdict.designtime.reasons if rtype == "project"
+parts := data.verdict.flows.parts if input.resource.type == "flow"
 
-reasons := data.verdict.admin.reasons if rtype == "org"
+parts := [data.verdict.designtime.reasons] if input.resource.type == "project"
 
-reasons := {lib.reason("extension", sprintf("decided by package verdict.ext.%s", [rtype]))} if extension
+parts := [data.verdict.admin.reasons] if input.resource.type == "org"
+
+parts := [{lib.reason("extension", sprintf("decided by package verdict.ext.%s", [rtype]))}] if extension
 
 gate_reasons contains lib.reason("tenancy", sprintf("organization %v is unknown", [lib.org_id])) if gate == "unknown_org"
 
@@ -133,4 +148,4 @@ decision := object.union(answer, {"context": object.union(answer.context, {"reas
 
 explained := sort(gate_reasons) if gate != "ok"
 
-explained := sort(authn.reasons | reasons) if gate == "ok"
+explained := array.concat(sort(authn.reasons), [r | some part in parts; some r in sort(part)]) if gate == "ok"

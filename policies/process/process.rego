@@ -17,8 +17,6 @@ process_id := input.resource.properties.process if input.resource.type == "swiml
 
 process := active_policy.build.processes[process_id]
 
-start_roles := roles.roles & lib.set_of(process.roles)
-
 blocked := solution.blocked
 
 blocked := "unknown_process" if {
@@ -33,45 +31,44 @@ blocked := "unknown_swimlane" if {
 	not process.swimlanes[input.resource.id]
 }
 
-can_start if count(start_roles) > 0
+can_start if {
+	some r in process.roles
+	roles.roles[r]
+}
 
 can_start if bypass.allowed
 
-start_result := {"decision": false, "context": {"reason": blocked}} if blocked
-
-start_result := {"decision": true, "context": {"build": active_policy.build_id}} if {
-	not blocked
+start_result := {"decision": false, "context": {"reason": blocked}} if {
+	blocked
+} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
 	can_start
-}
-
-start_result := {"decision": false, "context": {"reason": "no_role_on_process"}} if {
-	not blocked
-	not can_start
-}
+} else := {"decision": false, "context": {"reason": "no_role_on_process"}}
 
 swimlane := process.swimlanes[input.resource.id]
 
-# Swimlane rights with the role that gives each.
-lane_rights contains [right, r] if {
-	some r in roles.roles
-	some right in swimlane[r]
-}
+# The subject has the requested right on the swimlane: through a role, or
+# the bypass.
+has_right if bypass.allowed
 
-rights := {"view", "execute", "self_assign"} if {
-	swimlane
-	bypass.allowed
-} else := {right | some [right, _] in lane_rights}
-
-swimlane_result := {"decision": false, "context": {"reason": blocked}} if blocked
-
-swimlane_result := {"decision": true, "context": {"build": active_policy.build_id}} if {
-	not blocked
+has_right if {
+	some r, rights in swimlane
+	roles.roles[r]
 	input.action.name in rights
 }
 
-swimlane_result := {"decision": false, "context": {"reason": "no_swimlane_right"}} if {
-	not blocked
-	not input.action.name in rights
+swimlane_result := {"decision": false, "context": {"reason": blocked}} if {
+	blocked
+} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
+	has_right
+} else := {"decision": false, "context": {"reason": "no_swimlane_right"}}
+
+# Explanations.
+start_roles := {r | some r in process.roles; roles.roles[r]}
+
+lane_rights contains [right, r] if {
+	some r, rights in swimlane
+	roles.roles[r]
+	some right in rights
 }
 
 own_reasons contains lib.reason("process", msg) if {
@@ -83,8 +80,8 @@ own_reasons contains lib.reason("process", msg) if {
 own_reasons contains lib.reason("process", msg) if {
 	input.resource.type == "process"
 	process
-	count(start_roles) == 0
-	msg := sprintf("no role of the subject may start process %s (%s)", [process_id, concat(", ", process.roles)])
+	not can_start
+	msg := sprintf("no role of the subject may start process %s (%s)", [process_id, concat(", ", [sprintf("%v", [r]) | some r in process.roles])])
 }
 
 own_reasons contains lib.reason("swimlane", msg) if {
@@ -96,13 +93,18 @@ own_reasons contains lib.reason("swimlane", msg) if {
 own_reasons contains lib.reason("swimlane", msg) if {
 	input.resource.type == "swimlane"
 	swimlane
-	not input.action.name in rights
+	not has_right
 	msg := sprintf("no role of the subject has %s on swimlane %s", [input.action.name, input.resource.id])
 }
 
 own_reasons contains lib.reason("process", msg) if {
-	blocked in {"unknown_process", "unknown_swimlane"}
-	msg := sprintf("build %s has no %s %s", [active_policy.build_id, input.resource.type, input.resource.id])
+	blocked == "unknown_process"
+	msg := sprintf("build %s has no process %v", [active_policy.build_id, process_id])
 }
 
-reasons := (solution.reasons | own_reasons) | bypass.reasons
+own_reasons contains lib.reason("swimlane", msg) if {
+	blocked == "unknown_swimlane"
+	msg := sprintf("process %s of build %s has no swimlane %v", [process_id, active_policy.build_id, input.resource.id])
+}
+
+parts := array.concat(solution.reasons, [own_reasons])

@@ -48,9 +48,11 @@ test_unknown_process_and_swimlane if {
 	start(fixture.orgs, "u-dev") == {"decision": true, "context": {"build": "b1"}}
 	x := fixture.decide(fixture.req("u-dev", "start", "process", "nope", {"project": "p"}))
 	x.context.reason == "unknown_process"
+	"build b1 has no process nope" in fixture.explain(fixture.req("u-dev", "start", "process", "nope", {"project": "p"}))
+	"build b1 has no process nope" in fixture.explain(fixture.req("u-dev", "view", "swimlane", "intake", {"project": "p", "process": "nope"}))
 	y := fixture.decide(fixture.req("u-dev", "view", "swimlane", "nope", {"project": "p", "process": "claim"}))
 	y.context.reason == "unknown_swimlane"
-	"build b1 has no swimlane nope" in fixture.explain(fixture.req("u-dev", "view", "swimlane", "nope", {"project": "p", "process": "claim"}))
+	"process claim of build b1 has no swimlane nope" in fixture.explain(fixture.req("u-dev", "view", "swimlane", "nope", {"project": "p", "process": "claim"}))
 	fixture.decide(fixture.req("u-dev", "view", "swimlane", "intake", {"project": "zzz", "process": "claim"})).context.reason == "unknown_project"
 }
 

@@ -3,12 +3,41 @@
 # (P,E), roles shared on (P,E) to any group it belongs to, and its legacy 5.1
 # grants, intersected with B's role catalog. A share of a role that B does not
 # list grants nothing. Only an active user has roles.
+#
+# The decision path reads `roles` (names only); where each role comes from is
+# worked out only to explain (`sources`).
 package verdict.roles
 
 import data.verdict.active_policy
 import data.verdict.lib
 
-# Where each granted role comes from, for explanations.
+# Roles granted on (P,E), before the catalog.
+granted contains r if {
+	lib.active
+	some r in lib.user_share
+}
+
+granted contains r if {
+	lib.active
+	some g in lib.group_list
+	some r in lib.group_share(g)
+}
+
+granted contains r if {
+	lib.active
+	lib.project_known
+	some r in lib.legacy_roles
+}
+
+# The subject's effective runtime roles: the catalog's roles it was granted.
+roles contains r if {
+	some r in active_policy.build.roles
+	granted[r]
+}
+
+catalog := lib.set_of(active_policy.build.roles)
+
+# Where each granted role comes from, for explanations only.
 sources contains {"role": r, "source": "share", "user": lib.subject_id} if {
 	lib.active
 	some r in lib.user_share
@@ -16,7 +45,7 @@ sources contains {"role": r, "source": "share", "user": lib.subject_id} if {
 
 sources contains {"role": r, "source": "group_share", "group": g} if {
 	lib.active
-	some g in lib.groups
+	some g in lib.group_list
 	some r in lib.group_share(g)
 }
 
@@ -25,13 +54,6 @@ sources contains {"role": r, "source": "legacy_grant", "user": lib.subject_id} i
 	lib.project_known
 	some r in lib.legacy_roles
 }
-
-granted contains s.role if some s in sources
-
-catalog := lib.set_of(active_policy.build.roles)
-
-# The subject's effective runtime roles.
-roles := granted & catalog
 
 reasons contains lib.reason("runtime_roles", msg) if {
 	some s in sources

@@ -22,21 +22,19 @@ blocked := "unknown_project" if {
 
 served := {"build": active_policy.build_id, "rule": active_policy.selection.rule}
 
-# The subject may run the served build.
-runs if count(roles.roles) > 0
+# The subject may run the served build: a runtime role, else the bypass.
+runs if {
+	some _ in roles.roles
+}
 
 runs if bypass.allowed
 
-result := {"decision": false, "context": {"reason": blocked}} if blocked
-
-result := {"decision": true, "context": served} if {
-	not blocked
+result := {"decision": false, "context": {"reason": blocked}} if {
+	blocked
+} else := {"decision": true, "context": served} if {
 	runs
-}
+} else := {"decision": false, "context": {"reason": "no_runtime_role"}}
 
-result := {"decision": false, "context": {"reason": "no_runtime_role"}} if {
-	not blocked
-	not runs
-}
-
-reasons := (active_policy.reasons | roles.reasons) | bypass.reasons
+# What decided, in the order it was decided: the build served, the roles
+# that come with it, the designer bypass.
+reasons := [active_policy.reasons, roles.reasons, bypass.reasons]

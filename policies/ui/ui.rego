@@ -19,13 +19,13 @@ flow_id := input.resource.properties.ui_flow if input.resource.type == "componen
 
 flow := active_policy.build.ui_flows[flow_id]
 
-# The subject's roles that are on the flow's allow-list.
-launch_roles := roles.roles & lib.set_of(flow.roles)
-
-can_launch if {
-	flow
-	count(launch_roles) > 0
+# A role of the subject on the flow's allow-list.
+by_role if {
+	some r in flow.roles
+	roles.roles[r]
 }
+
+can_launch if by_role
 
 can_launch if {
 	flow
@@ -39,38 +39,44 @@ blocked := "unknown_ui_flow" if {
 	not flow
 }
 
-launch_result := {"decision": false, "context": {"reason": blocked}} if blocked
+launch_result := {"decision": false, "context": {"reason": blocked}} if {
+	blocked
+} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
+	can_launch
+} else := {"decision": false, "context": {"reason": "no_role_on_allow_list"}}
 
-launch_result := {"decision": true, "context": {"build": active_policy.build_id}} if can_launch
-
-launch_result := {"decision": false, "context": {"reason": "no_role_on_allow_list"}} if {
-	not blocked
-	not can_launch
-}
-
-# Component state.
+# Component state. With the bypass everything is enabled; else the most
+# permissive state over the subject's roles on the allow-list.
 component := object.get(flow, ["components", input.resource.id], {})
 
-rank := {"hidden": 0, "disabled": 1, "enabled": 2}
-
-role_state(r) := "hidden" if {
-	r in component.hidden_for
-} else := "disabled" if {
-	r in component.disabled_for
-} else := "enabled"
-
-best_rank := max({rank[role_state(r)] | some r in launch_roles})
-
 state := "enabled" if {
-	can_launch
+	flow
 	bypass.allowed
-} else := s if {
-	can_launch
-	some s, n in rank
-	n == best_rank
+} else := "enabled" if {
+	some r in flow.roles
+	roles.roles[r]
+	not r in object.get(component, "hidden_for", [])
+	not r in object.get(component, "disabled_for", [])
+} else := "disabled" if {
+	some r in flow.roles
+	roles.roles[r]
+	not r in object.get(component, "hidden_for", [])
 } else := "hidden"
 
-component_result := {"decision": state != "hidden", "context": {"state": state}}
+component_result := {"decision": false, "context": {"reason": blocked, "state": "hidden"}} if {
+	blocked
+} else := {"decision": true, "context": {"state": state}} if {
+	state != "hidden"
+} else := {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}}
+
+# Explanations.
+launch_roles := {r | some r in flow.roles; roles.roles[r]}
+
+role_state(r) := "hidden" if {
+	r in object.get(component, "hidden_for", [])
+} else := "disabled" if {
+	r in object.get(component, "disabled_for", [])
+} else := "enabled"
 
 launch_reasons contains lib.reason("ui_flow", msg) if {
 	some r in launch_roles
@@ -79,26 +85,33 @@ launch_reasons contains lib.reason("ui_flow", msg) if {
 
 launch_reasons contains lib.reason("ui_flow", msg) if {
 	flow
-	count(launch_roles) == 0
-	msg := sprintf("no role of the subject is on the allow-list of UI flow %s (%s)", [flow_id, concat(", ", flow.roles)])
+	not can_launch
+	msg := sprintf("no role of the subject is on the allow-list of UI flow %s (%s)", [flow_id, concat(", ", [sprintf("%v", [r]) | some r in flow.roles])])
 }
 
 launch_reasons contains lib.reason("ui_flow", msg) if {
-	not solution.blocked
-	not flow
+	blocked == "unknown_ui_flow"
 	msg := sprintf("build %s has no UI flow %v", [active_policy.build_id, flow_id])
 }
 
 component_reasons contains lib.reason("component", msg) if {
+	not bypass.allowed
 	some r in launch_roles
 	msg := sprintf("component %s is %s for role %s", [input.resource.id, role_state(r), r])
 }
 
 component_reasons contains lib.reason("component", msg) if {
+	bypass.allowed
+	flow
+	msg := sprintf("component %s is enabled by the designer bypass", [input.resource.id])
+}
+
+component_reasons contains lib.reason("component", msg) if {
+	not blocked
 	not can_launch
 	msg := sprintf("UI flow %v cannot be launched: component hidden", [flow_id])
 }
 
-launch_reasons_all := (solution.reasons | launch_reasons) | bypass.reasons
+launch_parts := array.concat(solution.reasons, [launch_reasons])
 
-component_reasons_all := launch_reasons_all | component_reasons
+component_parts := array.concat(launch_parts, [component_reasons])

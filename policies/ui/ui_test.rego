@@ -40,7 +40,7 @@ test_component_most_permissive if {
 	orgs := json.patch(fixture.orgs, [{"op": "add", "path": "/t/user_groups/u-leg", "value": ["Staff"]}])
 	comp_in(orgs, "approve") == {"decision": true, "context": {"state": "enabled"}}
 	comp_in(orgs, "export") == {"decision": true, "context": {"state": "enabled"}}
-	comp_in(orgs, "secret") == {"decision": false, "context": {"state": "hidden"}}
+	comp_in(orgs, "secret") == {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}}
 	comp_in(orgs, "both") == {"decision": true, "context": {"state": "disabled"}}
 	comp_in(orgs, "unnamed") == {"decision": true, "context": {"state": "enabled"}}
 }
@@ -57,10 +57,25 @@ test_component_single_role if {
 }
 
 test_component_of_unlaunchable_flow_hidden if {
-	comp("u-leg", "approve") == {"decision": false, "context": {"state": "hidden"}}
+	comp("u-leg", "approve") == {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}}
 	"UI flow desk cannot be launched: component hidden" in fixture.explain(fixture.req("u-leg", "view", "component", "approve", {"project": "p", "ui_flow": "desk"}))
 }
 
 test_component_bypass_enabled if {
 	comp("u-dev", "secret") == {"decision": true, "context": {"state": "enabled"}}
+	"component secret is enabled by the designer bypass" in fixture.explain(fixture.req("u-dev", "view", "component", "secret", {"project": "p", "ui_flow": "desk"}))
+}
+
+test_component_blocked_says_why if {
+	comp_in(fixture.orgs, "approve") == {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}}
+	d := fixture.decide(fixture.req("u-dev", "view", "component", "approve", {"project": "p", "ui_flow": "nope"}))
+	d == {"decision": false, "context": {"reason": "unknown_ui_flow", "state": "hidden"}}
+}
+
+# A bypass allow does not say that no role is on the allow-list: an
+# explanation never contradicts the answer.
+test_bypass_launch_explained_without_contradiction if {
+	launch("u-dev", "desk").decision == true
+	not "no role of the subject is on the allow-list of UI flow desk (Agent, Boss)" in fixture.explain(fixture.req("u-dev", "launch", "ui_flow", "desk", {"project": "p"}))
+	"no role of the subject is on the allow-list of UI flow desk (Agent, Boss)" in fixture.explain(fixture.req("u-leg", "launch", "ui_flow", "desk", {"project": "p"}))
 }
