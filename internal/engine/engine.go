@@ -51,6 +51,10 @@ func (c Config) Validate() error {
 const (
 	DecisionQuery = "data.verdict.main.decision"
 	FilterQuery   = "data.verdict.filters.result"
+	// ServedQuery is the decision and, in the same evaluation, what the
+	// subject is served in the request's project and environment
+	// (verdict.served), for the central PDP to keep with the facts.
+	ServedQuery = "data.verdict.main.decision; data.verdict.served.summary"
 )
 
 // factsRef is where the policies read decision data.
@@ -80,6 +84,7 @@ type Engine struct {
 
 type compiled struct {
 	decision rego.PreparedEvalQuery
+	served   rego.PreparedEvalQuery
 	filter   rego.PreparedEvalQuery
 	revision string
 	modules  map[string]string
@@ -147,6 +152,10 @@ func compile(ctx context.Context, modules map[string]string, data map[string]any
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
+	c.served, err = rego.New(rego.Query(ServedQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{}), rego.Store(store)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
+	}
 	c.filter, err = rego.New(rego.Query(FilterQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{}), rego.Store(store)).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
@@ -162,6 +171,37 @@ func (e *Engine) Decide(ctx context.Context, request, facts ast.Value) (decision
 	if err != nil {
 		return decision.Decision{}, err
 	}
+	return asDecision(v)
+}
+
+// DecideServed is Decide that also answers what the subject is served in
+// the request's project and environment (verdict.served.summary), as AST, or
+// nil when there is nothing to keep.
+func (e *Engine) DecideServed(ctx context.Context, request, facts ast.Value) (decision.Decision, ast.Value, error) {
+	rs, err := e.cur.Load().served.Eval(context.WithValue(ctx, factsKey{}, facts), rego.EvalParsedInput(request))
+	if err != nil {
+		return decision.Decision{}, nil, verr.Wrap(verr.PolicyError, "", err, "evaluating policies: %v", err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) != 2 {
+		return decision.Decision{}, nil, verr.New(verr.PolicyError, "", "no decision")
+	}
+	d, err := asDecision(rs[0].Expressions[0].Value)
+	if err != nil {
+		return d, nil, err
+	}
+	s, ok := rs[0].Expressions[1].Value.(map[string]any)
+	if !ok {
+		return d, nil, nil
+	}
+	v, err := ast.InterfaceToValue(s)
+	if err != nil {
+		return d, nil, verr.Wrap(verr.PolicyError, "", err, "summary: %v", err)
+	}
+	return d, v, nil
+}
+
+// asDecision reads the entry point's value.
+func asDecision(v any) (decision.Decision, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return decision.Decision{}, verr.New(verr.PolicyError, "", "decision is not an object: %T", v)

@@ -2,9 +2,12 @@ package facts
 
 import (
 	"context"
+
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -252,6 +255,52 @@ func (c *Cache) staleOrFail(e *entry, cause error) (Facts, error) {
 	return f, nil
 }
 
+// Attach keeps served — what the subject of s is served in its project and
+// environment (verdict.served.summary), computed from the facts of version —
+// with those facts, at data.verdict_data.orgs[org].served, so that the next
+// decisions of the scope read it instead of working it out again. Nothing is
+// kept when the entry moved on (another version) meanwhile.
+func (c *Cache) Attach(s Scope, version uint64, served ast.Value) {
+	if s.Token != nil || version == 0 || served == nil {
+		return
+	}
+	key := s.key()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, o := c.entries[key], c.orgs[s.Org]
+	if e == nil || o == nil || e.f.Version != version || o.version != version || e.f.Served {
+		return
+	}
+	v, ok := withServed(e.f.Value, s.Org, served)
+	if !ok {
+		return
+	}
+	f := e.f
+	f.Value, f.Served = v, true
+	c.entries[key] = &entry{f: f, at: e.at}
+}
+
+// withServed returns {org: facts + served}: a new top of the document that
+// shares every other value with facts (which are never written into).
+func withServed(facts ast.Value, org string, served ast.Value) (ast.Value, bool) {
+	top, ok := facts.(ast.Object)
+	if !ok {
+		return nil, false
+	}
+	t := top.Get(ast.StringTerm(org))
+	if t == nil {
+		return nil, false
+	}
+	doc, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, false
+	}
+	n := ast.NewObjectWithCapacity(doc.Len() + 1)
+	doc.Foreach(func(k, v *ast.Term) { n.Insert(k, v) })
+	n.Insert(ast.InternedTerm("served"), ast.NewTerm(served))
+	return ast.NewObject([2]*ast.Term{ast.StringTerm(org), ast.NewTerm(n)}), true
+}
+
 // evictLocked removes one entry at random.
 func (c *Cache) evictLocked() {
 	for k := range c.entries {
@@ -339,15 +388,21 @@ func (c *Cache) MaxAge() time.Duration { return c.cfg.MaxAge }
 type CacheStats struct {
 	Hits, Misses, Stale, Probes, Refused uint64
 	Entries, Orgs                        int
+	Served                               int // entries holding a served summary
 }
 
 // Stats returns the counters and sizes.
 func (c *Cache) Stats() CacheStats {
 	c.mu.RLock()
-	n, orgs := len(c.entries), len(c.orgs)
+	n, orgs, served := len(c.entries), len(c.orgs), 0
+	for _, e := range c.entries {
+		if e.f.Served {
+			served++
+		}
+	}
 	c.mu.RUnlock()
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), Probes: c.probes.Load(),
-		Refused: c.refused.Load(), Entries: n, Orgs: orgs}
+		Refused: c.refused.Load(), Entries: n, Orgs: orgs, Served: served}
 }
 
 // evictOne removes an arbitrary entry of m: Go starts every map iteration

@@ -32,7 +32,7 @@ func access(org, user string) *authzen.Request {
 }
 
 // demoAs is the demo org under another id.
-func demoAs(t *testing.T, id string) *orgdoc.Org {
+func demoAs(t testing.TB, id string) *orgdoc.Org {
 	c := loadCorpus(t, "../../data/demo.json")
 	o := c.Orgs[0]
 	o.Org = id
@@ -41,7 +41,7 @@ func demoAs(t *testing.T, id string) *orgdoc.Org {
 
 // waitFor polls cond; the deadline only guards against a hang: it is no
 // measure of speed (write-to-decision times are benchmark figures).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -53,7 +53,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // central opens the facts path of a PDP over rdb with one feed.
-func central(t *testing.T, rdb redis.UniversalClient, st *store.Store, staleMax time.Duration) (*facts.Central, *pdp.Service) {
+func central(t testing.TB, rdb redis.UniversalClient, st *store.Store, staleMax time.Duration) (*facts.Central, *pdp.Service) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

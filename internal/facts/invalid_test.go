@@ -30,7 +30,7 @@ func corpusFiles(t *testing.T) []string {
 	return out
 }
 
-func loadCorpus(t *testing.T, path string) *orgdoc.Corpus {
+func loadCorpus(t testing.TB, path string) *orgdoc.Corpus {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -43,7 +43,7 @@ func loadCorpus(t *testing.T, path string) *orgdoc.Corpus {
 	return c
 }
 
-func newEngine(t *testing.T) *engine.Engine {
+func newEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	mods, err := policies.Builtin()
 	if err != nil {

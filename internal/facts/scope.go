@@ -71,6 +71,9 @@ type Facts struct {
 	// while the store could not be reached, and how long ago they were last
 	// known to be current (bounded by the cache's StaleMax).
 	Stale time.Duration
+	// Served: Value holds, beside the facts, what the subject is served in
+	// the scope's project and environment (Attach; policies/served).
+	Served bool
 	// Version is the cache version of the org the facts belong to (Cache):
 	// an answer computed from them may be cached under it. 0: not cached.
 	Version uint64

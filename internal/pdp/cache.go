@@ -6,8 +6,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/facts"
 )
 
 // Versioned is a facts source whose answers may be cached (facts.Cache): an
@@ -20,6 +22,12 @@ type Versioned interface {
 	Current() bool
 	// MaxAge is how long facts are trusted while current.
 	MaxAge() time.Duration
+}
+
+// Attacher keeps what a subject is served in a project and environment with
+// the facts it was computed from (facts.Cache).
+type Attacher interface {
+	Attach(s facts.Scope, version uint64, served ast.Value)
 }
 
 // decisionCache keeps answers to exact requests, valid while the org's

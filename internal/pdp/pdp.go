@@ -115,7 +115,20 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 	if err != nil {
 		return deny(err), false, err
 	}
-	d, err := s.engine.Decide(ctx, in, f.Value)
+	var d decision.Decision
+	if at, ok := s.source.(Attacher); ok && f.Version != 0 && !f.Served && scope.Token == nil &&
+		scope.Subject != "" && scope.Project != "" && scope.Environment != "" {
+		// The first decision of a (subject, project, environment) whose facts
+		// are kept: work out what the subject is served there once, and keep
+		// it with the facts for the decisions that follow.
+		var served ast.Value
+		d, served, err = s.engine.DecideServed(ctx, in, f.Value)
+		if err == nil {
+			at.Attach(scope, f.Version, served)
+		}
+	} else {
+		d, err = s.engine.Decide(ctx, in, f.Value)
+	}
 	if err != nil {
 		return deny(err), false, err
 	}

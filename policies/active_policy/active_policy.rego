@@ -22,7 +22,12 @@ best_group := min([[o.priority, g] |
 	o := lib.group_override(g)
 ])
 
-selection := {"rule": "username_override", "policy": username_override, "username": lib.user.username} if {
+# Read back when kept (lib.served), else worked out.
+selection := lib.served.selection
+
+selection := chosen if lib.compute
+
+chosen := {"rule": "username_override", "policy": username_override, "username": lib.user.username} if {
 	username_override
 } else := {
 	"rule": "group_override", "policy": lib.group_override(best_group[1]).policy,
@@ -33,9 +38,14 @@ selection := {"rule": "username_override", "policy": username_override, "usernam
 	lib.default_policy
 }
 
-build_id := selection.policy.build if lib.builds[selection.policy.build]
+build_id := lib.served.build_id
 
-build_id := latest_on_branch(selection.policy.latest_on_branch)
+build_id := selection.policy.build if {
+	lib.compute
+	lib.builds[selection.policy.build]
+}
+
+build_id := latest_on_branch(selection.policy.latest_on_branch) if lib.compute
 
 # The newest build on a branch.
 latest_on_branch(branch) := max([[b.created_key, id] |

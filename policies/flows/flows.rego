@@ -59,11 +59,24 @@ blocked := "unknown_project" if {
 	not lib.active
 }
 
-result := {"decision": false, "context": {"reason": blocked}} if {
-	blocked
-} else := {"decision": true, "context": {"level": outcome.level}} if {
+# The project and environment are known and the subject is an active user
+# or anonymous.
+ready if {
+	lib.project_known
+	lib.environment_name
+	subject_applies
+}
+
+subject_applies if lib.active
+
+subject_applies if lib.anonymous
+
+result := {"decision": true, "context": {"level": outcome.level}} if {
+	ready
 	outcome.verdict == "grant"
-} else := {"decision": false, "context": {"reason": "flow_denied", "level": outcome.level}}
+} else := {"decision": false, "context": {"reason": "flow_denied", "level": outcome.level}} if {
+	ready
+} else := {"decision": false, "context": {"reason": blocked}}
 
 # Explanations: the entries that apply at the level that decided.
 applying(entries) := {[v, sprintf("user %s", [u])] |

@@ -38,17 +38,12 @@ token := t if {
 }
 
 # designerUser: the verified token's claim, else the user record's field.
-designer_user if token.designer_user == true
+designer_user if designer_flag == true
 
-designer_user if {
-	not token_has("designer_user")
-	user.designer_user == true
-}
+designer_flag := token.designer_user if token_has("designer_user") else := object.get(user, "designer_user", false)
 
 # The subject's own attributes: the token's claim, else the record's.
-attributes := token.attributes if token_has("attributes")
-
-attributes := object.get(user, "attributes", {}) if not token_has("attributes")
+attributes := token.attributes if token_has("attributes") else := object.get(user, "attributes", {})
 
 token_has(claim) if token[claim] != null
 
@@ -106,6 +101,20 @@ role_overrides := data.verdict_data.orgs[org_id].projects[project_id].environmen
 user_share := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].shares.users[subject_id]
 
 group_share(g) := data.verdict_data.orgs[org_id].projects[project_id].environments[environment_name].shares.groups[g]
+
+# What the subject is served in this project and environment, when the
+# central PDP kept it with the facts (verdict.served): read only for the same
+# subject, project and environment.
+served := s if {
+	s := data.verdict_data.orgs[org_id].served
+	s.subject == subject_id
+	s.project == project_id
+	s.environment == environment_name
+}
+
+# compute: nothing was kept, the subject-level rules work their values out.
+# (One negation, evaluated once per decision: rules test compute.)
+compute if not served
 
 # explain is on when the request asks for it.
 explain if input.context.explain == true

@@ -37,8 +37,14 @@ extension if {
 
 # The first check that fails, or "ok" (rule 1 and rule 11 come first). Rule 1
 # holds for extensions too: a user subject must be an active user of the org;
-# other subject types (services, devices...) are the extension's call.
-gate := "unknown_org" if {
+# other subject types (services, devices...) are the extension's call. The
+# common case is tested first and positively; the checks that name a failure
+# are worked out only when it fails.
+gate := "ok" if {
+	lib.org_known
+	actions[input.resource.type][input.action.name]
+	subject_passes
+} else := "unknown_org" if {
 	not lib.org_known
 } else := "unknown_resource_type" if {
 	not builtin
@@ -55,6 +61,11 @@ gate := "unknown_org" if {
 	input.subject.type == "user"
 	not lib.active
 } else := "ok"
+
+# Built-in types: the subject is an active user, or any subject for flows.
+subject_passes if lib.active
+
+subject_passes if input.resource.type == "flow"
 
 # Dispatch on input.resource.type directly: OPA's rule index then picks the
 # one body that applies instead of trying each.
@@ -135,16 +146,20 @@ gate_reasons contains r if {
 }
 
 # The answer: gated requests are denied with the gate as reason.
-answer := {"decision": false, "context": {"reason": gate}} if gate != "ok"
-
-answer := result if gate == "ok"
+answer := r if {
+	gate == "ok"
+	r := result
+} else := {"decision": false, "context": {"reason": gate}} if {
+	gate != "ok"
+}
 
 # Explanations only when asked for: they cost more than the decision.
 default decision := {"decision": false, "context": {"reason": "undecided"}}
 
-decision := answer if not lib.explain
-
-decision := object.union(answer, {"context": object.union(answer.context, {"reasons": explained})}) if lib.explain
+decision := d if {
+	lib.explain
+	d := object.union(answer, {"context": object.union(answer.context, {"reasons": explained})})
+} else := answer
 
 explained := sort(gate_reasons) if gate != "ok"
 

@@ -17,18 +17,28 @@ process_id := input.resource.properties.process if input.resource.type == "swiml
 
 process := active_policy.build.processes[process_id]
 
+# The process (and, for a swimlane, the swimlane) is in the served build.
+ready if {
+	solution.ready
+	process
+}
+
+lane_ready if {
+	ready
+	swimlane
+}
+
 blocked := solution.blocked
 
 blocked := "unknown_process" if {
-	not solution.blocked
+	solution.ready
 	not process
 }
 
 blocked := "unknown_swimlane" if {
-	not solution.blocked
-	process
+	ready
 	input.resource.type == "swimlane"
-	not process.swimlanes[input.resource.id]
+	not swimlane
 }
 
 can_start if {
@@ -38,11 +48,12 @@ can_start if {
 
 can_start if bypass.allowed
 
-start_result := {"decision": false, "context": {"reason": blocked}} if {
-	blocked
-} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
+start_result := {"decision": true, "context": {"build": active_policy.build_id}} if {
+	ready
 	can_start
-} else := {"decision": false, "context": {"reason": "no_role_on_process"}}
+} else := {"decision": false, "context": {"reason": "no_role_on_process"}} if {
+	ready
+} else := {"decision": false, "context": {"reason": blocked}}
 
 swimlane := process.swimlanes[input.resource.id]
 
@@ -56,11 +67,12 @@ has_right if {
 	input.action.name in rights
 }
 
-swimlane_result := {"decision": false, "context": {"reason": blocked}} if {
-	blocked
-} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
+swimlane_result := {"decision": true, "context": {"build": active_policy.build_id}} if {
+	lane_ready
 	has_right
-} else := {"decision": false, "context": {"reason": "no_swimlane_right"}}
+} else := {"decision": false, "context": {"reason": "no_swimlane_right"}} if {
+	lane_ready
+} else := {"decision": false, "context": {"reason": blocked}}
 
 # Explanations.
 start_roles := {r | some r in process.roles; roles.roles[r]}

@@ -29,8 +29,12 @@ granted contains r if {
 	some r in lib.legacy_roles
 }
 
-# The subject's effective runtime roles: the catalog's roles it was granted.
+# The subject's effective runtime roles: the catalog's roles it was granted
+# (read back when kept, lib.served).
+roles contains r if some r in lib.served.roles
+
 roles contains r if {
+	lib.compute
 	some r in active_policy.build.roles
 	granted[r]
 }

@@ -9,6 +9,16 @@ import data.verdict.bypass
 import data.verdict.lib
 import data.verdict.roles
 
+# Everything a runtime decision about the project needs is there: the
+# project, the environment, an active policy and a served build. (Tested
+# first and positively: the reasons why not are worked out only for a deny.)
+ready if {
+	lib.project_known
+	lib.environment_name
+	lib.default_policy
+	active_policy.build
+}
+
 # Why nothing can be decided about the project in this environment.
 blocked := "unknown_project" if {
 	not lib.project_known
@@ -29,11 +39,12 @@ runs if {
 
 runs if bypass.allowed
 
-result := {"decision": false, "context": {"reason": blocked}} if {
-	blocked
-} else := {"decision": true, "context": served} if {
+result := {"decision": true, "context": served} if {
+	ready
 	runs
-} else := {"decision": false, "context": {"reason": "no_runtime_role"}}
+} else := {"decision": false, "context": {"reason": "no_runtime_role"}} if {
+	ready
+} else := {"decision": false, "context": {"reason": blocked}}
 
 # What decided, in the order it was decided: the build served, the roles
 # that come with it, the designer bypass.

@@ -32,18 +32,25 @@ can_launch if {
 	bypass.allowed
 }
 
+# The flow is in the served build.
+ready if {
+	solution.ready
+	flow
+}
+
 blocked := solution.blocked
 
 blocked := "unknown_ui_flow" if {
-	not solution.blocked
+	solution.ready
 	not flow
 }
 
-launch_result := {"decision": false, "context": {"reason": blocked}} if {
-	blocked
-} else := {"decision": true, "context": {"build": active_policy.build_id}} if {
+launch_result := {"decision": true, "context": {"build": active_policy.build_id}} if {
+	ready
 	can_launch
-} else := {"decision": false, "context": {"reason": "no_role_on_allow_list"}}
+} else := {"decision": false, "context": {"reason": "no_role_on_allow_list"}} if {
+	ready
+} else := {"decision": false, "context": {"reason": blocked}}
 
 # Component state. With the bypass everything is enabled; else the most
 # permissive state over the subject's roles on the allow-list.
@@ -55,28 +62,29 @@ state := "enabled" if {
 } else := "enabled" if {
 	some r in flow.roles
 	roles.roles[r]
-	not r in object.get(component, "hidden_for", [])
-	not r in object.get(component, "disabled_for", [])
+	role_state(r) == "enabled"
 } else := "disabled" if {
 	some r in flow.roles
 	roles.roles[r]
-	not r in object.get(component, "hidden_for", [])
+	role_state(r) == "disabled"
 } else := "hidden"
 
-component_result := {"decision": false, "context": {"reason": blocked, "state": "hidden"}} if {
-	blocked
-} else := {"decision": true, "context": {"state": state}} if {
-	state != "hidden"
-} else := {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}}
-
-# Explanations.
-launch_roles := {r | some r in flow.roles; roles.roles[r]}
-
+# The state one role gives the component: hidden_for wins over disabled_for.
 role_state(r) := "hidden" if {
 	r in object.get(component, "hidden_for", [])
 } else := "disabled" if {
 	r in object.get(component, "disabled_for", [])
 } else := "enabled"
+
+component_result := {"decision": true, "context": {"state": state}} if {
+	ready
+	state != "hidden"
+} else := {"decision": false, "context": {"reason": "component_hidden", "state": "hidden"}} if {
+	ready
+} else := {"decision": false, "context": {"reason": blocked, "state": "hidden"}}
+
+# Explanations.
+launch_roles := {r | some r in flow.roles; roles.roles[r]}
 
 launch_reasons contains lib.reason("ui_flow", msg) if {
 	some r in launch_roles
