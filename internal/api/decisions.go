@@ -151,43 +151,80 @@ func (s *Server) batchSequential(c *gin.Context, top map[string]any, list []any,
 // batchParallel decides every item (execute_all) on as many goroutines as
 // there are CPUs: items are independent, and a batch's latency is what its
 // caller waits for. Answers keep the items' order.
+//
+// Items that share a subject, project and environment share its facts and
+// what it is served there (the facts cache keeps both after the first
+// decision): the first item of each such scope is decided first, the others
+// after it, so that they read what it kept instead of each working it out.
 func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) ([]decision.Decision, error) {
 	out := make([]decision.Decision, len(list))
 	errs := make([]error, len(list))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(list)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(list); i = int(next.Add(1) - 1) {
-				out[i], errs[i] = s.batchDecision(c, top, list[i], i)
-			}
-		}()
+	reqs := make([]*authzen.Request, len(list))
+	var first, rest []int
+	leaders := map[[4]string]bool{}
+	for i, item := range list {
+		reqs[i], errs[i] = s.batchParse(top, item, i)
+		if errs[i] != nil {
+			continue
+		}
+		r := reqs[i]
+		r.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
+		key := [4]string{r.Org(), r.SubjectID(), r.Project(), r.Environment()}
+		if leaders[key] {
+			rest = append(rest, i)
+			continue
+		}
+		leaders[key] = true
+		first = append(first, i)
 	}
-	wg.Wait()
-	for _, err := range errs {
+	for _, wave := range [][]int{first, rest} {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(wave)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := int(next.Add(1) - 1); k < len(wave); k = int(next.Add(1) - 1) {
+					i := wave[k]
+					out[i], errs[i] = s.batchDecided(s.decide(c, reqs[i], batchPath(i)))
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for i, err := range errs {
 		if err != nil {
-			return nil, err
+			if d, fatal := s.batchDecided(decision.Decision{}, err); fatal != nil {
+				return nil, fatal
+			} else if reqs[i] == nil {
+				out[i] = d
+			}
 		}
 	}
 	return out, nil
 }
+
+// batchDecided turns an item's error into its deny, except the caller's lack
+// of rights (401, 403), which fails the whole batch.
+func (s *Server) batchDecided(d decision.Decision, err error) (decision.Decision, error) {
+	if err == nil {
+		return d, nil
+	}
+	if code := verr.CodeOf(err); code == verr.Forbidden || code == verr.Unauthenticated {
+		return d, err
+	}
+	e := verr.As(err)
+	return decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}, nil
+}
+
+func batchPath(i int) string { return "evaluations[" + itoa(i) + "]." }
 
 // batchDecision decides one item; an item's own error becomes its deny,
 // except the caller's lack of rights (401, 403) and a malformed org id,
 // which fail the whole batch: they are the same answer a single evaluation
 // gets, never a deny that reads like a decision.
 func (s *Server) batchDecision(c *gin.Context, top map[string]any, item any, i int) (decision.Decision, error) {
-	d, err := s.batchItem(c, top, item, i)
-	if err != nil {
-		if code := verr.CodeOf(err); code == verr.Forbidden || code == verr.Unauthenticated {
-			return d, err
-		}
-		e := verr.As(err)
-		d = decision.Decision{Decision: false, Context: map[string]any{"reason": string(e.Code), "error": e}}
-	}
-	return d, nil
+	return s.batchDecided(s.batchItem(c, top, item, i))
 }
 
 func parseBatchOptions(top map[string]any) (batchOptions, error) {
@@ -218,20 +255,25 @@ func parseBatchOptions(top map[string]any) (batchOptions, error) {
 // subject, action, resource and context override the top-level ones field by
 // field (an item entity missing type or id takes the top-level one).
 func (s *Server) batchItem(c *gin.Context, top map[string]any, item any, i int) (decision.Decision, error) {
-	path := "evaluations[" + itoa(i) + "]."
+	req, err := s.batchParse(top, item, i)
+	if err != nil {
+		return decision.Decision{}, err
+	}
+	return s.decide(c, req, batchPath(i))
+}
+
+// batchParse reads item i with the batch's defaults merged in.
+func (s *Server) batchParse(top map[string]any, item any, i int) (*authzen.Request, error) {
+	path := batchPath(i)
 	m, ok := item.(map[string]any)
 	if !ok {
-		return decision.Decision{}, verr.New(verr.InvalidInput, path[:len(path)-1], "must be an object")
+		return nil, verr.New(verr.InvalidInput, path[:len(path)-1], "must be an object")
 	}
 	merged := map[string]any{}
 	for _, k := range []string{"subject", "action", "resource", "context"} {
 		merged[k] = mergeEntity(top[k], m[k])
 	}
-	req, err := authzen.FromValue(merged, path)
-	if err != nil {
-		return decision.Decision{}, err
-	}
-	return s.decide(c, req, path)
+	return authzen.FromValue(merged, path)
 }
 
 func mergeEntity(def, over any) any {

@@ -3,10 +3,8 @@ package assemble
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -42,90 +40,6 @@ func (ix *Index) Document() map[string]any {
 		"projects":           projects,
 		"business_filters":   ix.BusinessFilters,
 	}
-}
-
-// Subject renders only what Scope s may read: the subject's record, groups,
-// grants and designer assignments, the named project with its builds and the
-// named environment's overrides and shares that concern the subject, and the
-// named filter. The policies decide the same on this as on Document().
-func (ix *Index) Subject(s facts.Scope) ast.Value {
-	uid := s.Subject
-	user := ix.Users[uid]
-	mine := map[string]bool{}
-	for _, g := range ix.UserGroups[uid] {
-		mine[g] = true
-	}
-	groups := map[string]any{}
-	for g := range mine {
-		if v, ok := ix.Groups[g]; ok {
-			groups[g] = v
-		}
-	}
-	dgroups := map[string]bool{}
-	for _, g := range ix.DesignerGroupsOf[uid] {
-		dgroups[g] = true
-	}
-	// The all_users_<workspace> system groups: membership is the policies'
-	// call; their assignments are few (one group per workspace), so all of
-	// them are handed over.
-	for g := range ix.DesignerGroups {
-		if strings.HasPrefix(g, "all_users_") {
-			dgroups[g] = true
-		}
-	}
-	doc := map[string]any{
-		"org":                ix.Org,
-		"users":              map[string]any{},
-		"user_groups":        listMap(ix.UserGroups, only(uid)),
-		"groups":             groups,
-		"legacy_grants":      listMap(ix.LegacyGrants, only(uid)),
-		"designer_groups_of": listMap(ix.DesignerGroupsOf, only(uid)),
-		"designer_roles": map[string]any{
-			"users":  anyListMap(ix.DesignerUsers, only(uid)),
-			"groups": anyListMap(ix.DesignerGroups, func(g string) bool { return dgroups[g] }),
-		},
-		"projects":         map[string]any{},
-		"business_filters": map[string]any{},
-	}
-	if user != nil {
-		doc["users"] = map[string]any{uid: user}
-	}
-	if s.Token != nil {
-		doc["verified_token"] = TokenValue(s.Token)
-	}
-	if f, ok := ix.BusinessFilters[s.Filter]; ok {
-		doc["business_filters"] = map[string]any{s.Filter: f}
-	}
-	var builds ast.Value
-	if p, ok := ix.Projects[s.Project]; ok {
-		envs := map[string]any{}
-		if e, ok := p.Environments[s.Environment]; ok {
-			username, _ := user["username"].(string)
-			envs[s.Environment] = e.value(only(uid), func(g string) bool { return mine[g] }, only(username))
-		}
-		doc["projects"] = map[string]any{s.Project: p.value(nil, envs)}
-		builds = p.BuildsAST
-	}
-	v := mustValue(doc)
-	if builds != nil {
-		// Builds are immutable and converted once; put the shared value in
-		// rather than converting every manifest on every decision.
-		proj := v.(ast.Object).Get(ast.InternedTerm("projects")).Value.(ast.Object).Get(ast.StringTerm(s.Project)).Value.(ast.Object)
-		proj.Insert(ast.InternedTerm("builds"), ast.NewTerm(builds))
-	}
-	return v
-}
-
-// TokenValue renders verified token claims.
-func TokenValue(t *decision.Token) map[string]any {
-	m := map[string]any{"subject": t.Subject}
-	if t.DesignerUser != nil {
-		m["designer_user"] = *t.DesignerUser
-	}
-	if t.Attributes != nil {
-		m["attributes"] = attrs(t.Attributes)
-	}
-	return m
 }
 
 func (p *ProjectIndex) value(builds map[string]any, envs map[string]any) map[string]any {
@@ -166,8 +80,6 @@ func (e *EnvIndex) value(keepUser, keepGroup, keepUsername func(string) bool) ma
 	}
 	return m
 }
-
-func only(id string) func(string) bool { return func(k string) bool { return id != "" && k == id } }
 
 func all(string) bool { return true }
 

@@ -22,6 +22,8 @@ type Index struct {
 	DesignerGroups   map[string][]any // group name -> [{role, scope}]
 	Projects         map[string]*ProjectIndex
 	BusinessFilters  map[string]any
+
+	terms *terms // the values above as AST, for Subject
 }
 
 // ProjectIndex is one project's decision data.
@@ -88,6 +90,7 @@ func NewIndex(o *orgdoc.Org) *Index {
 	for _, f := range o.BusinessFilters {
 		ix.BusinessFilters[f.ID] = map[string]any{"field": f.Field, "attribute": f.Attribute}
 	}
+	ix.terms = termsOf(ix)
 	return ix
 }
 

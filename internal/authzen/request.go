@@ -303,21 +303,71 @@ func (r *Request) Value() (ast.Value, error) {
 		}
 		return v, nil
 	}
-	m := map[string]any{
-		"action":   entityMap("", "", r.Action.Properties, "name", r.Action.Name),
-		"resource": entityMap(r.Resource.Type, r.Resource.ID, r.Resource.Properties, "", ""),
+	// Built straight as AST (the same value InterfaceToValue gives for the
+	// maps entityMap would make): this runs for every decision evaluated.
+	obj := ast.NewObjectWithCapacity(4)
+	action := ast.NewObjectWithCapacity(2)
+	action.Insert(ast.InternedTerm("name"), ast.StringTerm(r.Action.Name))
+	if err := insertValue(action, "properties", r.Action.Properties); err != nil {
+		return nil, err
 	}
+	obj.Insert(ast.InternedTerm("action"), ast.NewTerm(action))
+	res, err := entityValue(r.Resource.Type, r.Resource.ID, r.Resource.Properties)
+	if err != nil {
+		return nil, err
+	}
+	obj.Insert(ast.InternedTerm("resource"), res)
 	if r.Subject != nil {
-		m["subject"] = entityMap(r.Subject.Type, r.Subject.ID, r.Subject.Properties, "", "")
+		sub, err := entityValue(r.Subject.Type, r.Subject.ID, r.Subject.Properties)
+		if err != nil {
+			return nil, err
+		}
+		obj.Insert(ast.InternedTerm("subject"), sub)
 	}
 	if r.Context != nil {
-		m["context"] = r.Context
+		if err := insertValue(obj, "context", r.Context); err != nil {
+			return nil, err
+		}
 	}
-	v, err := ast.InterfaceToValue(m)
-	if err != nil {
-		return nil, verr.Wrap(verr.InvalidInput, "", err, "request cannot be used as input: %v", err)
+	return obj, nil
+}
+
+// entityValue is entityMap's value as AST.
+func entityValue(typ, id string, props map[string]any) (*ast.Term, error) {
+	o := ast.NewObjectWithCapacity(3)
+	if typ != "" {
+		o.Insert(ast.InternedTerm("type"), ast.StringTerm(typ))
+		o.Insert(ast.InternedTerm("id"), ast.StringTerm(id))
 	}
-	return v, nil
+	if err := insertValue(o, "properties", props); err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(o), nil
+}
+
+// insertValue adds key: m to o when m is not nil; string-valued members
+// (the common case: project, ui_flow, org, environment) are built directly.
+func insertValue(o ast.Object, key string, m map[string]any) error {
+	if m == nil {
+		return nil
+	}
+	v := ast.NewObjectWithCapacity(len(m))
+	for k, x := range m {
+		switch t := x.(type) {
+		case string:
+			v.Insert(ast.StringTerm(k), ast.StringTerm(t))
+		case bool:
+			v.Insert(ast.StringTerm(k), ast.InternedTerm(t))
+		default:
+			xv, err := ast.InterfaceToValue(x)
+			if err != nil {
+				return verr.Wrap(verr.InvalidInput, key+"."+k, err, "cannot be used as input: %v", err)
+			}
+			v.Insert(ast.StringTerm(k), ast.NewTerm(xv))
+		}
+	}
+	o.Insert(ast.InternedTerm(key), ast.NewTerm(v))
+	return nil
 }
 
 // wholeMap is the request as sent, with what the PDP settled written over

@@ -10,10 +10,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/sdk"
 	"github.com/open-policy-agent/opa/v1/storage"
-	"github.com/verdict-pdp/verdict/internal/assemble"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -256,13 +256,10 @@ func (e *Edge) eval(ctx context.Context, path string, in ast.Value, org string, 
 	for _, seg := range strings.Split(path, "/") {
 		ref = append(ref, ast.StringTerm(seg))
 	}
-	tv, err := ast.InterfaceToValue(assemble.TokenValue(tok))
-	if err != nil {
-		return nil, verr.Wrap(verr.Internal, "", err, "%v", err)
-	}
+	tv := facts.TokenTerm(tok)
 	expr := ast.NewExpr(ast.NewTerm(ref))
 	target := ast.MustParseRef("data.verdict_data.orgs").Append(ast.StringTerm(org)).Append(ast.StringTerm("verified_token"))
-	expr.With = []*ast.With{{Target: ast.NewTerm(target), Value: ast.NewTerm(tv)}}
+	expr.With = []*ast.With{{Target: ast.NewTerm(target), Value: tv}}
 	rs, err := rego.New(
 		rego.ParsedQuery(ast.NewBody(expr)),
 		rego.Compiler(e.mgr.GetCompiler()),

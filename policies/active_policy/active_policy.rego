@@ -23,9 +23,9 @@ best_group := min([[o.priority, g] |
 ])
 
 # Read back when kept (lib.served), else worked out.
-selection := lib.served.selection
-
-selection := chosen if lib.compute
+selection := s if {
+	s := lib.served.selection
+} else := chosen if lib.compute
 
 chosen := {"rule": "username_override", "policy": username_override, "username": lib.user.username} if {
 	username_override
@@ -38,14 +38,13 @@ chosen := {"rule": "username_override", "policy": username_override, "username":
 	lib.default_policy
 }
 
-build_id := lib.served.build_id
-
-build_id := selection.policy.build if {
+build_id := b if {
+	b := lib.served.build_id
+} else := b if {
 	lib.compute
-	lib.builds[selection.policy.build]
-}
-
-build_id := latest_on_branch(selection.policy.latest_on_branch) if lib.compute
+	b := selection.policy.build
+	lib.builds[b]
+} else := latest_on_branch(selection.policy.latest_on_branch) if lib.compute
 
 # The newest build on a branch.
 latest_on_branch(branch) := max([[b.created_key, id] |

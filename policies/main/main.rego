@@ -60,7 +60,7 @@ gate := "ok" if {
 	extension
 	input.subject.type == "user"
 	not lib.active
-} else := "ok"
+} else := "extension"
 
 # Built-in types: the subject is an active user, or any subject for flows.
 subject_passes if lib.active
@@ -85,34 +85,21 @@ result := data.verdict.designtime.result if input.resource.type == "project"
 
 result := data.verdict.admin.result if input.resource.type == "org"
 
-result := {"decision": true, "context": {}} if {
-	extension
+# An extension's answer (the gate says "extension" once an extension type
+# passed it, so built-in decisions never look at these rules).
+ext_result := {"decision": true, "context": {}} if {
 	data.verdict.ext[rtype].decision == true
-}
-
-result := {"decision": false, "context": {"reason": "extension_denied"}} if {
-	extension
+} else := {"decision": false, "context": {"reason": "extension_denied"}} if {
 	data.verdict.ext[rtype].decision == false
-}
-
-# An object answer is the extension's own; a deny without a reason gets one.
-result := {"decision": object.get(ext, "decision", false) == true, "context": ctx} if {
-	extension
+} else := {"decision": object.get(ext, "decision", false) == true, "context": ext_context(ext)} if {
+	# An object answer is the extension's own; a deny without a reason gets one.
 	ext := data.verdict.ext[rtype].decision
 	is_object(ext)
-	ctx := ext_context(ext)
-}
+} else := {"decision": false, "context": {"reason": "extension_undefined"}}
 
 ext_context(ext) := object.get(ext, "context", {}) if {
 	object.get(ext, "decision", false) == true
 } else := object.union({"reason": "extension_denied"}, object.get(ext, "context", {}))
-
-result := {"decision": false, "context": {"reason": "extension_undefined"}} if {
-	extension
-	not ext_defined
-}
-
-ext_defined if data.verdict.ext[rtype].decision != null
 
 # What decided, in the order it was decided (each part a set of reasons):
 # the subject, then the concern's steps.
@@ -132,7 +119,7 @@ parts := [data.verdict.designtime.reasons] if input.resource.type == "project"
 
 parts := [data.verdict.admin.reasons] if input.resource.type == "org"
 
-parts := [{lib.reason("extension", sprintf("decided by package verdict.ext.%s", [rtype]))}] if extension
+parts := [{lib.reason("extension", sprintf("decided by package verdict.ext.%s", [rtype]))}] if gate == "extension"
 
 gate_reasons contains lib.reason("tenancy", sprintf("organization %v is unknown", [lib.org_id])) if gate == "unknown_org"
 
@@ -149,6 +136,8 @@ gate_reasons contains r if {
 answer := r if {
 	gate == "ok"
 	r := result
+} else := ext_result if {
+	gate == "extension"
 } else := {"decision": false, "context": {"reason": gate}} if {
 	gate != "ok"
 }
@@ -161,6 +150,6 @@ decision := d if {
 	d := object.union(answer, {"context": object.union(answer.context, {"reasons": explained})})
 } else := answer
 
-explained := sort(gate_reasons) if gate != "ok"
-
-explained := array.concat(sort(authn.reasons), [r | some part in parts; some r in sort(part)]) if gate == "ok"
+explained := array.concat(sort(authn.reasons), [r | some part in parts; some r in sort(part)]) if {
+	gate in {"ok", "extension"}
+} else := sort(gate_reasons)
