@@ -1,10 +1,12 @@
 // Command verdict is Verdict's one binary: a small dispatcher to one package
-// per subcommand.
+// per subcommand. Every subcommand prints its help in one format (usage line,
+// description, flags with defaults and environment variables, examples) on
+// stdout with -h or --help, and exits 2 with a one-line hint on stderr after
+// a bad flag or an unknown command.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -13,28 +15,39 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/bench"
 	"github.com/verdict-pdp/verdict/internal/cmd/bundlecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/gen"
+	"github.com/verdict-pdp/verdict/internal/cmd/healthcheck"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
+	"github.com/verdict-pdp/verdict/internal/cmd/version"
 )
 
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-}
-
-var commands = map[string]command{
-	"serve":  {"run the PDP over HTTP: verdict serve [--dev] [--addr ADDR]", serve.Run},
-	"check":  {"replay decision corpora: verdict check FILE... [--url URL]", check.Run},
-	"import": {"import org documents into Redis: verdict import FILE... --redis-url URL", importexport.Import},
-	"export": {"export an org from Redis: verdict export ORG --redis-url URL [--out FILE]", importexport.Export},
-	"bench":  {"load generator: verdict bench --url URL [--batch N] CORPUS.json...", bench.Run},
-	"gen":    {"a deterministic org document at scale: verdict gen --users N --seed S [--out FILE]", gen.Run},
-	"policy": {"policy tools: verdict policy test [DIR]", policytest.Run},
-	"bundle": {"build or inspect an org's signed OPA bundle: verdict bundle build --org ORG (--from FILE | --redis-url URL) --signing-key KEY.pem", bundlecmd.Run},
-	"edge":   {"run an edge PDP on signed bundles, no Redis: verdict edge --bundle URL_OR_FILE... --verification-key KEY.pem", edgecmd.Run},
+// root is `verdict` itself. `verdict help [COMMAND...]` and `verdict
+// --help` are handled by the group.
+var root = &cliflag.Group{
+	Doc: `Verdict is a policy decision point: AuthZEN and OPA's data API over Rego policies
+evaluated in-process on OPA, facts in Redis, signed bundles for edge PDPs.`,
+	Subs: []cliflag.Sub{
+		{Name: "serve", Summary: "run the central PDP over HTTP (facts in Redis; --dev: embedded store, demo org)", Run: serve.Run},
+		{Name: "edge", Summary: "run an edge PDP on signed bundles, no Redis", Run: edgecmd.Run},
+		{Name: "check", Summary: "replay decision corpora in-process or against a PDP (--url)", Run: check.Run},
+		{Name: "policy", Summary: "policy tools: verdict policy test", Run: policytest.Run},
+		{Name: "import", Summary: "import org documents into Redis (atomic replace, streamed)", Run: importexport.Import},
+		{Name: "export", Summary: "export an org from Redis as an org document", Run: importexport.Export},
+		{Name: "bundle", Summary: "build, inspect or serve signed OPA bundles; make their key pair", Run: bundlecmd.Run},
+		{Name: "bench", Summary: "load generator for any AuthZEN or OPA server", Run: bench.Run},
+		{Name: "gen", Summary: "a deterministic org document (or request mix) at scale", Run: gen.Run},
+		{Name: "healthcheck", Summary: "exit 0 when a running PDP is ready (container health checks)", Run: healthcheck.Run},
+		{Name: "version", Summary: "print the versions of verdict, OPA and Go", Run: version.Run},
+	},
+	Examples: []string{
+		"verdict serve --dev",
+		"verdict check data/demo.json --url http://127.0.0.1:8181",
+		"verdict help bundle build",
+	},
 }
 
 func main() {
@@ -44,24 +57,16 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		return 2
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "verdict: unknown command %q\n", args[0])
-		usage(stderr)
-		return 2
-	}
-	return c.run(ctx, args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: verdict COMMAND [ARGS]\n\ncommands:")
-	for _, name := range []string{"serve", "check", "policy", "import", "export", "bundle", "edge", "gen", "bench"} {
-		if c, ok := commands[name]; ok {
-			fmt.Fprintf(w, "  %-8s %s\n", name, c.summary)
+	if len(args) > 0 {
+		switch args[0] {
+		case "--version", "-version":
+			return version.Run(ctx, nil, stdout, stderr)
+		case "help":
+			// `verdict help bundle build` = `verdict bundle build --help`.
+			if len(args) > 1 {
+				return run(ctx, append(args[1:len(args):len(args)], "--help"), stdout, stderr)
+			}
 		}
 	}
+	return root.Run(ctx, args, stdout, stderr)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/decision"
@@ -16,11 +17,17 @@ import (
 )
 
 // Remote decides over HTTP against a running PDP (verdict serve or edge).
+// It counts its answers per org (OrgTally), so that a caller can say when
+// the server does not know an org instead of leaving the user with a list
+// of unknown_org failures. Safe for concurrent use.
 type Remote struct {
 	BaseURL string
 	// Token, when set, is sent as the caller's bearer token.
 	Token  string
 	Client *http.Client
+
+	mu    sync.Mutex
+	tally OrgTally
 }
 
 // NewRemote returns a Decider for the PDP at baseURL.
@@ -32,7 +39,23 @@ func NewRemote(baseURL, token string) *Remote {
 func (r *Remote) Evaluate(ctx context.Context, raw json.RawMessage) (decision.Decision, error) {
 	var d decision.Decision
 	err := r.post(ctx, "/access/v1/evaluation", raw, &d)
+	if err == nil {
+		r.mu.Lock()
+		r.tally.Add(RequestOrg(raw), d)
+		r.mu.Unlock()
+	}
 	return d, err
+}
+
+// Tally returns a copy of the answers counted so far, per org.
+func (r *Remote) Tally() OrgTally {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := OrgTally{}
+	for k, v := range r.tally {
+		out[k] = v
+	}
+	return out
 }
 
 // Filter implements Decider with POST /v1/filters/{id}.

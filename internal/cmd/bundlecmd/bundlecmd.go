@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,33 +15,34 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/bundle"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/internal/store"
 )
 
-const usage = `usage:
-  verdict bundle build --org ORG [--env ENV] (--redis-url URL | --from FILE.json)
-                       [--signing-key KEY.pem] [--policy-dir DIR]... [--out FILE.tar.gz]
-  verdict bundle inspect FILE.tar.gz [--verification-key KEY.pem]
-  verdict bundle serve --redis-url URL --signing-key KEY.pem [--addr ADDR] [--auth none]`
+// Group is `verdict bundle`.
+var Group = &cliflag.Group{
+	Name: "bundle",
+	Doc: `Signed OPA bundles of one org (policies plus its data snapshot) for edge PDPs and stock OPA:
+build them, inspect them, serve them, and make the key pair that signs them. See
+docs/bundles.md.`,
+	Subs: []cliflag.Sub{
+		{Name: "build", Summary: "build an org's signed bundle from Redis or from a document", Run: build},
+		{Name: "inspect", Summary: "print a bundle's manifest and files; verify its signature", Run: inspectCmd},
+		{Name: "serve", Summary: "serve /bundles/{org}/{env|all}.tar.gz from Redis, without the decision APIs", Run: serveBundles},
+		{Name: "keygen", Summary: "write a new ECDSA P-256 key pair to sign and verify bundles", Run: keygen},
+	},
+	Examples: []string{
+		"verdict bundle keygen --out-dir keys",
+		"verdict bundle build --from data/demo.json --org demo --signing-key keys/signing.pem --out demo.tar.gz",
+		"verdict bundle inspect demo.tar.gz --verification-key keys/verification.pem",
+	},
+}
 
 // Run runs the command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "build":
-		return build(ctx, args[1:], stdout, stderr)
-	case "inspect":
-		return inspect(args[1:], stdout, stderr)
-	case "serve":
-		return serveBundles(ctx, args[1:], stderr)
-	}
-	fmt.Fprintf(stderr, "verdict bundle: unknown subcommand %q\n%s\n", args[0], usage)
-	return 2
+	return Group.Run(ctx, args, stdout, stderr)
 }
 
 type multi []string
@@ -51,26 +51,32 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func build(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bundle build", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	org := fs.String("org", "", "the org to bundle (may be left out when --from holds one org)")
-	env := fs.String("env", "", "keep only this environment of each project (default: all)")
-	redisURL := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "read the org from Redis (env VERDICT_REDIS_URL)")
-	from := fs.String("from", "", "read the org from an org document or a corpus file instead")
-	key := fs.String("signing-key", "", "sign with this PEM private key (RSA: RS256, ECDSA P-256: ES256)")
-	out := fs.String("out", "", "output file (default bundles/ORG[-ENV].tar.gz)")
+	c := cliflag.New("bundle build", "--org ORG [--env ENV] (--redis-url URL | --from FILE.json) [--signing-key KEY.pem] [flags]",
+		`Builds an org's bundle: the built-in (and --policy-dir) policies rewritten under the org, and
+its data snapshot, signed with --signing-key (RS256 for RSA, ES256 for ECDSA P-256). Edges
+refuse unsigned bundles. Steps are shown on stderr (redrawn on a terminal, a line each
+otherwise); the last line on stdout names the file and how stock OPA queries it.`,
+		"verdict bundle build --from data/demo.json --org demo --signing-key keys/signing.pem",
+		"verdict bundle build --org acme --env prod --redis-url redis://127.0.0.1:6379 --signing-key keys/signing.pem --out acme-prod.tar.gz")
+	org := c.String("org", "", "the `ORG` to bundle (may be left out when --from holds one org)")
+	env := c.String("env", "", "keep only this environment `ENV` of each project (default: all)")
+	redisURL := c.String("redis-url", "", "read the org from Redis at `URL`")
+	c.Env("redis-url", "VERDICT_REDIS_URL")
+	from := c.String("from", "", "read the org from an org document or a corpus `FILE` instead")
+	key := c.String("signing-key", "", "sign with this PEM private `KEY` (RSA: RS256, ECDSA P-256: ES256)")
+	c.Env("signing-key", "VERDICT_BUNDLE_SIGNING_KEY")
+	out := c.String("out", "", "output `FILE` (default bundles/ORG[-ENV].tar.gz)")
 	var dirs multi
-	fs.Var(&dirs, "policy-dir", "extension policies to include (repeatable)")
-	fs.Usage = func() { fmt.Fprintln(stderr, usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c.Var(&dirs, "policy-dir", "extension policies under `DIR` to include (repeatable)")
+	pos, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fs.NArg() > 0 || (*from == "") == (*redisURL == "") {
-		if fs.NArg() == 0 {
-			fmt.Fprintln(stderr, "verdict bundle build: give exactly one of --from and --redis-url")
-		}
-		fs.Usage()
-		return 2
+	if len(pos) > 0 {
+		return c.Fail(stderr, "unexpected argument %q", pos[0])
+	}
+	if (*from == "") == (*redisURL == "") {
+		return c.Fail(stderr, "give exactly one of --from and --redis-url")
 	}
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "verdict bundle build: %v\n", err)

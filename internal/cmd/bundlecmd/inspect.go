@@ -1,36 +1,34 @@
 package bundlecmd
 
 import (
+	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 
 	"github.com/verdict-pdp/verdict/internal/bundle"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 )
 
 // inspect prints a bundle's manifest and files and, with a key, whether its
 // signature holds: what an operator checks before blaming an edge.
-func inspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bundle inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keyPath := fs.String("verification-key", "", "verify the signature with this PEM public key")
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+func inspectCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	c := cliflag.New("bundle inspect", "FILE.tar.gz [--verification-key KEY.pem]",
+		`Prints a bundle's manifest (revision, roots, org, environment, policy revision), its
+policy files and the query stock OPA answers at, as JSON. With --verification-key the
+signature is verified first: a bundle that fails is REFUSED (exit 1), as an edge would.`,
+		"verdict bundle inspect bundles/demo.tar.gz",
+		"verdict bundle inspect bundles/demo.tar.gz --verification-key keys/verification.pem")
+	keyPath := c.String("verification-key", "", "verify the signature with this PEM public `KEY`")
+	c.Env("verification-key", "VERDICT_VERIFICATION_KEY")
+	files, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, usage)
-		return 2
+		return c.Fail(stderr, "give exactly one bundle FILE")
 	}
 	raw, err := os.ReadFile(files[0])
 	if err != nil {

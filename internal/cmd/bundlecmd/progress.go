@@ -3,11 +3,11 @@ package bundlecmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/bundle"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 )
 
 // progress shows the build's steps: a bar redrawn in place on a terminal,
@@ -23,14 +23,8 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil {
-			tty = fi.Mode()&os.ModeCharDevice != 0
-		}
-	}
 	now := time.Now()
-	return &progress{w: w, tty: tty, start: now, last: now}
+	return &progress{w: w, tty: cliflag.IsTerminal(w), start: now, last: now}
 }
 
 // step reports that a step starts; Build numbers its steps 1..Of, reading

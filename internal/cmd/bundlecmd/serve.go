@@ -3,17 +3,16 @@ package bundlecmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/bundle"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/internal/store"
 )
@@ -21,19 +20,34 @@ import (
 // serveBundles is `verdict bundle serve`: the central PDP's bundle endpoint
 // on its own (a distribution tier apart from the decision servers, or a
 // central PDP that does not mount it), same URLs, same long polling.
-func serveBundles(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bundle serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8282", "listen address")
-	redisURL := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "Redis URL (env VERDICT_REDIS_URL)")
-	key := fs.String("signing-key", os.Getenv("VERDICT_BUNDLE_SIGNING_KEY"), "PEM private key bundles are signed with (env VERDICT_BUNDLE_SIGNING_KEY)")
-	auth := fs.String("auth", "oidc", "caller sign-in: oidc or none")
-	issuer := fs.String("oidc-issuer", os.Getenv("VERDICT_OIDC_ISSUER"), "OIDC issuer URL")
-	audience := fs.String("oidc-audience", os.Getenv("VERDICT_OIDC_AUDIENCE"), "OIDC audience")
+func serveBundles(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := cliflag.New("bundle serve", "--redis-url URL --signing-key KEY.pem [--addr ADDR] [flags]",
+		`Serves GET /bundles/{org}/{env|all}.tar.gz from Redis, the central PDP's bundle endpoint on
+its own (ETag, If-None-Match, long polling with Prefer: wait=N, rebuilt after writes): a
+distribution tier apart from the decision servers. Callers sign in with OIDC unless
+--auth=none is given explicitly.`,
+		"verdict bundle serve --redis-url redis://127.0.0.1:6379 --signing-key keys/signing.pem --auth none",
+		"verdict bundle serve --addr 0.0.0.0:8282 --oidc-issuer https://idp.example.com --oidc-audience verdict")
+	addr := c.String("addr", "127.0.0.1:8282", "listen address `ADDR`")
+	c.Env("addr", "VERDICT_ADDR")
+	redisURL := c.String("redis-url", "", "Redis `URL`")
+	c.Env("redis-url", "VERDICT_REDIS_URL")
+	key := c.String("signing-key", "", "PEM private `KEY` bundles are signed with")
+	c.Env("signing-key", "VERDICT_BUNDLE_SIGNING_KEY")
+	auth := c.String("auth", "oidc", "caller sign-in: `oidc|none` (none must be given explicitly)")
+	c.Env("auth", "VERDICT_AUTH")
+	issuer := c.String("oidc-issuer", "", "OIDC issuer `URL`")
+	c.Env("oidc-issuer", "VERDICT_OIDC_ISSUER")
+	audience := c.String("oidc-audience", "", "OIDC `AUDIENCE`")
+	c.Env("oidc-audience", "VERDICT_OIDC_AUDIENCE")
 	var dirs multi
-	fs.Var(&dirs, "policy-dir", "extension policies to include (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c.Var(&dirs, "policy-dir", "extension policies under `DIR` to include (repeatable)")
+	pos, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.Fail(stderr, "unexpected argument %q", pos[0])
 	}
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "verdict bundle serve: %v\n", err)

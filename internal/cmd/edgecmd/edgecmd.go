@@ -7,16 +7,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
-	"github.com/verdict-pdp/verdict/internal/tlsconf"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
+	"github.com/verdict-pdp/verdict/internal/tlsconf"
 
 	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/authn"
@@ -74,44 +74,50 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // Run runs the command until ctx ends.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := cliflag.New("edge", "--bundle URL_OR_FILE... --verification-key KEY.pem [flags]",
+		`Runs an edge PDP: the same decision APIs as the central PDP (AuthZEN, OPA's data API,
+filters), no Redis, deciding from signed bundles. Each --bundle is polled (long polling,
+ETag); a bundle whose signature fails is refused and the last good one stays. With
+--data-dir the last good bundles are kept on disk and an edge restarted while the central
+PDP is unreachable starts from them. /ready answers 200 once every org has a bundle.`,
+		"verdict edge --bundle http://central:8181/bundles/demo/all.tar.gz --verification-key keys/verification.pem --auth none",
+		"verdict edge --bundle https://pdp.example.com/bundles/acme/prod.tar.gz --verification-key pub.pem \\\n      --bearer-token-file /run/secrets/token --data-dir /var/lib/verdict \\\n      --oidc-issuer https://idp.example.com --oidc-audience verdict",
+		"verdict edge --bundle bundles/demo.tar.gz --verification-key pub.pem --auth none --addr 127.0.0.1:8282")
 	c := &Config{}
 	var bundles multi
-	fs.Var(&bundles, "bundle", "bundle URL (http(s)://central/bundles/ORG/ENV|all.tar.gz) or file; repeatable, one per org")
-	fs.StringVar(&c.VerificationKey, "verification-key", env("VERDICT_VERIFICATION_KEY", ""), "PEM public key bundles must be signed with (env VERDICT_VERIFICATION_KEY)")
-	fs.StringVar(&c.Addr, "addr", env("VERDICT_ADDR", ""), "listen address (default 127.0.0.1:8181; env VERDICT_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", env("VERDICT_DATA_DIR", ""), "keep the last good bundles here and start from them (env VERDICT_DATA_DIR)")
-	fs.StringVar(&c.DefaultOrg, "default-org", env("VERDICT_DEFAULT_ORG", ""), "org of requests without context.org")
-	fs.StringVar(&c.Auth, "auth", env("VERDICT_AUTH", ""), "caller sign-in: oidc (default) or none")
-	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("VERDICT_OIDC_ISSUER", ""), "OIDC issuer URL")
-	fs.StringVar(&c.OIDCAudience, "oidc-audience", env("VERDICT_OIDC_AUDIENCE", ""), "OIDC audience")
-	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
-	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key (PEM)")
-	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
-	fs.StringVar(&c.BearerTokenFile, "bearer-token-file", "", "send this file's token to the central PDP (read again on every request)")
-	fs.StringVar(&c.CACert, "ca-cert", "", "CA certificate (PEM) of the central PDP's TLS certificate")
-	fs.DurationVar(&c.LongPoll, "long-poll", 30*time.Second, "how long the central PDP may hold a bundle request open waiting for a change")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cmd.Var(&bundles, "bundle", "bundle `URL` (http(s)://central/bundles/ORG/ENV|all.tar.gz) or file; repeatable, one per org")
+	cmd.StringVar(&c.VerificationKey, "verification-key", "", "PEM public `KEY` bundles must be signed with")
+	cmd.Env("verification-key", "VERDICT_VERIFICATION_KEY")
+	cmd.StringVar(&c.Addr, "addr", "127.0.0.1:8181", "listen address `ADDR`")
+	cmd.Env("addr", "VERDICT_ADDR")
+	cmd.StringVar(&c.DataDir, "data-dir", "", "keep the last good bundles in `DIR` and start from them")
+	cmd.Env("data-dir", "VERDICT_DATA_DIR")
+	cmd.StringVar(&c.DefaultOrg, "default-org", "", "`ORG` of requests without context.org")
+	cmd.Env("default-org", "VERDICT_DEFAULT_ORG")
+	cmd.StringVar(&c.Auth, "auth", "oidc", "caller sign-in: `oidc|none` (none must be given explicitly)")
+	cmd.Env("auth", "VERDICT_AUTH")
+	cmd.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "OIDC issuer `URL`")
+	cmd.Env("oidc-issuer", "VERDICT_OIDC_ISSUER")
+	cmd.StringVar(&c.OIDCAudience, "oidc-audience", "", "OIDC `AUDIENCE`")
+	cmd.Env("oidc-audience", "VERDICT_OIDC_AUDIENCE")
+	cmd.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
+	cmd.StringVar(&c.TLSKey, "tls-key", "", "TLS key `FILE` (PEM)")
+	cmd.StringVar(&c.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA `FILE` (mutual TLS)")
+	cmd.StringVar(&c.BearerTokenFile, "bearer-token-file", "", "send this `FILE`'s token to the central PDP (read again on every request)")
+	cmd.StringVar(&c.CACert, "ca-cert", "", "CA certificate `FILE` (PEM) of the central PDP's TLS certificate")
+	cmd.DurationVar(&c.LongPoll, "long-poll", 30*time.Second, "how long the central PDP may hold a bundle request open waiting for a change")
+	pos, code, ok := cmd.Parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "verdict edge: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) > 0 {
+		return cmd.Fail(stderr, "unexpected argument %q", pos[0])
 	}
 	c.Bundles = bundles
 	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "verdict edge: %v\n", err)
-		return 2
+		return cmd.Fail(stderr, "%v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	srv, err := Start(ctx, c, log)

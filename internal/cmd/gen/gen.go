@@ -9,11 +9,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 )
 
 // Config of a generated org.
@@ -53,22 +54,30 @@ func (c *Config) Validate() error {
 
 // Run runs the command.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := cliflag.New("gen", "--users N [--seed S] [flags]",
+		`Writes a deterministic org document at scale (the same --seed gives the same bytes),
+streamed, so any size fits in little memory; with --requests M, a mix of M decision
+requests about that org instead, as JSON lines for verdict bench.`,
+		"verdict gen --users 10000 --seed 1 --out gen-10k.json",
+		"verdict gen --users 10000 --seed 1 --requests 100000 --mix uniform --out req.jsonl",
+		"verdict gen --users 1000000 --org big --out big.json && verdict import big.json --redis-url redis://127.0.0.1:6379")
 	c := Config{}
-	fs.IntVar(&c.Users, "users", 10000, "end users")
-	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
-	fs.StringVar(&c.Org, "org", "gen", "org id")
-	fs.IntVar(&c.Projects, "projects", 20, "projects")
-	fs.IntVar(&c.Requests, "requests", 0, "write this many decision requests (JSON lines) about the org instead of the org")
-	fs.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project) or uniform (no two requests alike)")
-	out := fs.String("out", "-", "output file (- for stdout)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cmd.IntVar(&c.Users, "users", 10000, "end users")
+	cmd.Uint64Var(&c.Seed, "seed", 1, "random seed")
+	cmd.StringVar(&c.Org, "org", "gen", "org id")
+	cmd.IntVar(&c.Projects, "projects", 20, "projects")
+	cmd.IntVar(&c.Requests, "requests", 0, "write this many decision requests (JSON lines) about the org instead of the org")
+	cmd.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project) or uniform (no two requests alike)")
+	out := cmd.String("out", "-", "output `FILE` (- for stdout)")
+	pos, code, ok := cmd.Parse(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return cmd.Fail(stderr, "unexpected argument %q", pos[0])
 	}
 	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "verdict gen: %v\n", err)
-		return 2
+		return cmd.Fail(stderr, "%v", err)
 	}
 	w := stdout
 	if *out != "-" {

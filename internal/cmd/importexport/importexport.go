@@ -8,12 +8,10 @@ package importexport
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
@@ -24,19 +22,28 @@ import (
 
 // Import runs `verdict import`.
 func Import(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "Redis URL (env VERDICT_REDIS_URL)")
-	actor := fs.String("actor", "verdict import", "who imports, for the audit trail")
-	files, err := cliflag.Parse(fs, args)
-	if err != nil || len(files) == 0 {
-		fmt.Fprintln(stderr, "usage: verdict import FILE... --redis-url URL  (an org document or a corpus with orgs[])")
-		return 2
+	c := cliflag.New("import", "FILE... --redis-url URL [flags]",
+		`Imports whole organizations into Redis: each FILE is an org document (streamed, in memory
+that does not grow with it) or a decision corpus (its orgs[]). Each org is replaced
+atomically, as PUT /admin/v1/orgs/{org} does; a document that fails validation changes
+nothing and the error names the JSON path at fault. Progress goes to stderr: a bar on a
+terminal, a line per tenth otherwise.`,
+		"verdict import data/demo.json --redis-url redis://127.0.0.1:6379/0",
+		"VERDICT_REDIS_URL=redis://redis:6379 verdict import acme.json globex.json",
+		"verdict gen --users 100000 --out big.json && verdict import big.json --redis-url redis://127.0.0.1:6379")
+	url := c.String("redis-url", "", "Redis `URL` (redis://[user:password@]host:port/db, rediss:// for TLS)")
+	c.Env("redis-url", "VERDICT_REDIS_URL")
+	actor := c.String("actor", "verdict import", "who imports, for the audit trail")
+	files, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 {
+		return c.Fail(stderr, "give at least one FILE (an org document or a corpus with orgs[])")
 	}
 	st, err := store.Open(store.Config{URL: *url})
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict import: %v\n", err)
-		return 2
+		return c.Fail(stderr, "%v", err)
 	}
 	defer st.Close()
 	if os.Getenv("GOGC") == "" {
@@ -83,9 +90,9 @@ func importFile(ctx context.Context, st *store.Store, path string, actor store.A
 	if label == "" {
 		label = path
 	}
-	bar := newBar(stderr, label)
-	stats, err := st.ImportOrg(ctx, doc, -1, actor, bar.bytes)
-	bar.done()
+	bar := cliflag.NewProgress(stderr, label)
+	stats, err := st.ImportOrg(ctx, doc, -1, actor, bar.Bytes)
+	bar.Done()
 	if err != nil {
 		switch verr.CodeOf(err) {
 		case verr.Invalid, verr.InvalidInput:
@@ -115,9 +122,9 @@ func importCorpus(ctx context.Context, st *store.Store, path string, actor store
 	for i := range c.Orgs {
 		o := &c.Orgs[i]
 		start := time.Now()
-		bar := newBar(stderr, o.Org)
-		rev, err := st.PutOrgProgress(ctx, o, -1, actor, func(done, total int) { bar.update(int64(done), int64(total), false) })
-		bar.done()
+		bar := cliflag.NewProgress(stderr, o.Org)
+		rev, err := st.PutOrgProgress(ctx, o, -1, actor, func(done, total int) { bar.Count(int64(done), int64(total)) })
+		bar.Done()
 		if err != nil {
 			fmt.Fprintf(stderr, "verdict import: %s: %v\n", o.Org, err)
 			return 1
@@ -130,71 +137,58 @@ func importCorpus(ctx context.Context, st *store.Store, path string, actor store
 
 // Export runs `verdict export`.
 func Export(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("redis-url", os.Getenv("VERDICT_REDIS_URL"), "Redis URL (env VERDICT_REDIS_URL)")
-	out := fs.String("out", "-", "output file (- for stdout)")
-	orgs, err := cliflag.Parse(fs, args)
-	if err != nil || len(orgs) != 1 {
-		fmt.Fprintln(stderr, "usage: verdict export ORG --redis-url URL [--out FILE]")
-		return 2
+	c := cliflag.New("export", "ORG --redis-url URL [--out FILE]",
+		`Exports one organization from Redis as an org document (the format verdict import and
+PUT /admin/v1/orgs/{org} take). On a terminal, what it is doing is shown on stderr.`,
+		"verdict export demo --redis-url redis://127.0.0.1:6379/0 --out demo-backup.json",
+		"VERDICT_REDIS_URL=redis://redis:6379 verdict export acme > acme.json")
+	url := c.String("redis-url", "", "Redis `URL`")
+	c.Env("redis-url", "VERDICT_REDIS_URL")
+	out := c.String("out", "-", "output `FILE` (- for stdout)")
+	orgs, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(orgs) != 1 {
+		return c.Fail(stderr, "give exactly one ORG")
 	}
 	// An export reads whole hashes (a million users in one reply): give
 	// Redis more than the default 3 s to send them.
 	st, err := store.Open(store.Config{URL: *url, ReadTimeout: 2 * time.Minute})
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict export: %v\n", err)
-		return 2
+		return c.Fail(stderr, "%v", err)
 	}
 	defer st.Close()
-	o, _, err := st.GetOrg(ctx, orgs[0])
+	start := time.Now()
+	p := cliflag.NewProgress(stderr, "export "+orgs[0])
+	p.Line(0, "reading from Redis")
+	o, rev, err := st.GetOrg(ctx, orgs[0])
+	if err != nil {
+		p.Done()
+		fmt.Fprintf(stderr, "verdict export: %v\n", err)
+		return 1
+	}
+	p.Line(5, fmt.Sprintf("read revision %d (%d users) in %s; writing", rev, len(o.Users), time.Since(start).Round(time.Millisecond)))
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		p.Done()
+		fmt.Fprintf(stderr, "verdict export: %v\n", err)
+		return 1
+	}
+	b = append(b, '\n')
+	if *out == "-" {
+		_, err = stdout.Write(b)
+	} else {
+		err = os.WriteFile(*out, b, 0o644)
+	}
+	p.Done()
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict export: %v\n", err)
 		return 1
 	}
-	b, _ := json.MarshalIndent(o, "", "  ")
-	b = append(b, '\n')
-	if *out == "-" {
-		_, _ = stdout.Write(b)
-		return 0
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		fmt.Fprintf(stderr, "verdict export: %v\n", err)
-		return 1
+	if *out != "-" {
+		fmt.Fprintf(stderr, "exported org %s: revision %d, %d users, %d groups, %d projects to %s in %s\n",
+			o.Org, rev, len(o.Users), len(o.Groups), len(o.Projects), *out, time.Since(start).Round(time.Millisecond))
 	}
 	return 0
 }
-
-// bar is a one-line progress bar on a terminal-ish writer.
-type bar struct {
-	w     io.Writer
-	label string
-	last  time.Time
-}
-
-func newBar(w io.Writer, label string) *bar { return &bar{w: w, label: label} }
-
-// bytes shows done of total bytes.
-func (b *bar) bytes(done, total int64) { b.update(done, total, true) }
-
-func (b *bar) update(done, total int64, bytes bool) {
-	if time.Since(b.last) < 100*time.Millisecond && done < total {
-		return
-	}
-	b.last = time.Now()
-	width := int64(30)
-	filled := int64(0)
-	if total > 0 {
-		filled = min(done*width/total, width)
-	}
-	var buf strings.Builder
-	fmt.Fprintf(&buf, "\r%s [%s%s] ", b.label, strings.Repeat("#", int(filled)), strings.Repeat(".", int(width-filled)))
-	if bytes {
-		fmt.Fprintf(&buf, "%.1f/%.1f MB", float64(done)/1e6, float64(total)/1e6)
-	} else {
-		fmt.Fprintf(&buf, "%d/%d", done, total)
-	}
-	_, _ = io.WriteString(b.w, buf.String())
-}
-
-func (b *bar) done() { fmt.Fprintln(b.w) }

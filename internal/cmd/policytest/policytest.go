@@ -7,7 +7,6 @@ package policytest
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,33 +19,40 @@ import (
 	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/policies"
 )
 
-// Run runs the command.
+// Group is `verdict policy`.
+var Group = &cliflag.Group{
+	Name: "policy",
+	Doc:  "Tools for policy authors.",
+	Subs: []cliflag.Sub{{Name: "test", Summary: "run Rego tests (opa test semantics) and report policy coverage", Run: Test}},
+}
+
+// Run runs `verdict policy`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "test" {
-		fmt.Fprintln(stderr, "usage: verdict policy test [DIR...] [--policy-dir DIR]... [--threshold PCT] [-v]")
-		return 2
-	}
-	fset := flag.NewFlagSet("policy test", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	threshold := fset.Float64("threshold", 0, "fail when coverage (percent) is below this")
-	verbose := fset.Bool("v", false, "list every test and the uncovered lines")
+	return Group.Run(ctx, args, stdout, stderr)
+}
+
+// Test runs `verdict policy test`.
+func Test(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := cliflag.New("policy test", "[DIR...] [--policy-dir DIR]... [--threshold PCT] [-v]",
+		`Runs the Rego tests (test_* rules) of DIR... (default: the built-in policies embedded in
+the binary) through OPA's tester, the way "opa test" does, and reports the coverage of the
+policies (test files excluded). Prints each failure and a summary; exits 1 when a test
+fails or coverage is below --threshold.`,
+		"verdict policy test",
+		"verdict policy test policies --threshold 90",
+		"verdict policy test --policy-dir examples/extensions -v")
+	threshold := c.Float64("threshold", 0, "fail when coverage is below this `PCT` (percent)")
+	verbose := c.Bool("v", false, "list every test and the uncovered lines")
 	var ext []string
-	fset.Func("policy-dir", "extension policies to test with the built-in ones (repeatable)", func(v string) error { ext = append(ext, v); return nil })
-	var dirs []string
-	rest := args[1:]
-	for {
-		if err := fset.Parse(rest); err != nil {
-			return 2
-		}
-		if fset.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fset.Arg(0))
-		rest = fset.Args()[1:]
+	c.Func("policy-dir", "extension policies under `DIR` to test with the built-in ones (repeatable)", func(v string) error { ext = append(ext, v); return nil })
+	dirs, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	files, err := load(dirs)
 	// Extensions compile against the built-in policies: with --policy-dir,

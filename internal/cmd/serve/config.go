@@ -1,14 +1,16 @@
 package serve
 
 import (
+	"errors"
 	"flag"
-	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -100,66 +102,86 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// load builds the configuration from the YAML file, the environment and args.
-func load(args []string, fs *flag.FlagSet) (*Config, error) {
-	c := &Config{StaleFactsMax: facts.DefaultStaleMax}
-	configFile := fs.String("config", os.Getenv("VERDICT_CONFIG"), "YAML configuration file")
-	// Flags are registered on a scratch config, then applied only when set.
+// command defines serve's command line on f, a scratch config: a flag's
+// value is applied over the YAML file only when the command line or its
+// environment variable set it (see load).
+func command(f *Config) (c *cliflag.Command, configFile *string) {
+	c = cliflag.New("serve", "[--dev | --redis-url URL] [flags]",
+		`Runs the central PDP over HTTP: AuthZEN decisions and searches, OPA's data API, business
+filters, the admin API, signed bundles for edges, /health, /ready and /metrics. Facts are
+read from Redis per decision. --dev runs on an embedded Redis-protocol store seeded with the
+demo org, sign-in off (said loudly in the log). Callers sign in with OIDC unless --auth=none
+is given explicitly.
+
+Configuration, later wins: defaults, the YAML file (--config; every key is documented in
+verdict.example.yaml), the environment variables below, the flags. SIGHUP reloads the
+--policy-dir policies.`,
+		"verdict serve --dev",
+		"verdict serve --redis-url redis://127.0.0.1:6379/0 --auth none --addr 127.0.0.1:8181",
+		"verdict serve --config verdict.yaml",
+		"VERDICT_REDIS_URL=redis://redis:6379 VERDICT_OIDC_ISSUER=https://idp.example.com VERDICT_OIDC_AUDIENCE=verdict verdict serve")
+	configFile = c.String("config", "", "YAML configuration `FILE` (keys: see verdict.example.yaml)")
+	c.StringVar(&f.Addr, "addr", "", "listen address `ADDR` (default 127.0.0.1:8181)")
+	c.StringVar(&f.RedisURL, "redis-url", "", "Redis `URL` (redis://[user:password@]host:port/db; rediss:// for TLS)")
+	c.BoolVar(&f.Dev, "dev", false, "development mode: embedded Redis-protocol store seeded with the demo org, sign-in off")
+	c.StringVar(&f.Auth, "auth", "", "caller sign-in: `oidc|none` (default oidc; none must be given explicitly)")
+	c.StringVar(&f.OIDCIssuer, "oidc-issuer", "", "OIDC issuer `URL`")
+	c.StringVar(&f.OIDCAudience, "oidc-audience", "", "OIDC `AUDIENCE`")
+	c.StringVar(&f.DefaultOrg, "default-org", "", "`ORG` of requests without context.org")
+	c.StringVar(&f.BootstrapAdmin, "bootstrap-admin", "", "token `SUBJECT` that may administer an org that has no data yet")
+	c.StringVar(&f.DecisionLog, "decision-log", "", "decision log (OPA's shape): \"-\" for stdout or a `FILE`")
+	c.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
+	c.StringVar(&f.TLSKey, "tls-key", "", "TLS key `FILE` (PEM)")
+	c.StringVar(&f.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA `FILE` (mutual TLS)")
+	c.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
+	c.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
+	c.DurationVar(&f.ReadyTimeout, "ready-timeout", 0, "time limit of /ready; a slower check is reported slow (default 1s)")
+	c.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
+	c.DurationVar(&f.StaleFactsMax, "stale-facts-max", facts.DefaultStaleMax, "while Redis is unreachable, cached facts answer (marked stale) only if at most this old; 0 fails closed at once")
+	c.BoolVar(&f.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster (redis://host:port?addr=host2:port2&...)")
+	c.IntVar(&f.FactsCache, "facts-cache", 0, "subject facts kept, in entries (default 1000)")
+	c.IntVar(&f.DecisionCache, "decision-cache", 0, "answers kept, in entries (default 10000; -1: off)")
+	c.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults; GOMEMLIMIT wins)")
+	c.StringVar(&f.DebugAddr, "debug-addr", "", "serve pprof profiles at this address `ADDR` (off by default)")
+	c.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private `KEY` (RSA or EC) signing the bundles served to edges")
+	c.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under `DIR` (repeatable; reloaded on SIGHUP)")
+	// Every flag but --dev (development mode is asked for on the command
+	// line, never inherited) and the repeatable --policy-dir has a variable.
+	c.VisitAll(func(fl *flag.Flag) {
+		if fl.Name != "dev" && fl.Name != "policy-dir" {
+			c.Env(fl.Name, "VERDICT_"+strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_")))
+		}
+	})
+	return c, configFile
+}
+
+// load builds the configuration from the YAML file, the environment and
+// args. When !ok, Run exits with code (0 after --help).
+func load(args []string, stdout, stderr io.Writer) (cfg *Config, code int, ok bool) {
 	f := &Config{}
-	fs.StringVar(&f.Addr, "addr", "", "listen address (default 127.0.0.1:8181)")
-	fs.StringVar(&f.RedisURL, "redis-url", "", "Redis URL (env VERDICT_REDIS_URL)")
-	fs.BoolVar(&f.Dev, "dev", false, "development mode: embedded Redis-protocol store seeded with the demo org, sign-in off")
-	fs.StringVar(&f.Auth, "auth", "", "caller sign-in: oidc (default) or none")
-	fs.StringVar(&f.OIDCIssuer, "oidc-issuer", "", "OIDC issuer URL (env VERDICT_OIDC_ISSUER)")
-	fs.StringVar(&f.OIDCAudience, "oidc-audience", "", "OIDC audience (env VERDICT_OIDC_AUDIENCE)")
-	fs.StringVar(&f.DefaultOrg, "default-org", "", "org of requests without context.org")
-	fs.StringVar(&f.BootstrapAdmin, "bootstrap-admin", "", "token subject that may administer an org that has no data yet")
-	fs.StringVar(&f.DecisionLog, "decision-log", "", `decision log: "-" for stdout or a file path`)
-	fs.StringVar(&f.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
-	fs.StringVar(&f.TLSKey, "tls-key", "", "TLS key (PEM)")
-	fs.StringVar(&f.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (mutual TLS)")
-	fs.Int64Var(&f.MaxBodyBytes, "max-body-bytes", 0, "largest decision request body (default 1 MiB)")
-	fs.DurationVar(&f.RequestTimeout, "request-timeout", 0, "time limit of one request (default 5s)")
-	fs.DurationVar(&f.ReadyTimeout, "ready-timeout", 0, "time limit of /ready; a slower check is reported slow (default 1s)")
-	fs.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
-	fs.DurationVar(&f.StaleFactsMax, "stale-facts-max", facts.DefaultStaleMax, "while Redis is unreachable, cached facts answer (marked stale) only if at most this old; 0 fails closed at once")
-	fs.BoolVar(&f.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster (redis://host:port?addr=host2:port2&...)")
-	fs.IntVar(&f.FactsCache, "facts-cache", 0, "subject facts kept, in entries (default 1000)")
-	fs.IntVar(&f.DecisionCache, "decision-cache", 0, "answers kept, in entries (default 10000; -1: off)")
-	fs.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults)")
-	fs.StringVar(&f.DebugAddr, "debug-addr", "", "serve pprof profiles at this address (off by default)")
-	fs.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private key (RSA or EC) signing the bundles served to edges")
-	fs.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under DIR (repeatable; reloaded on SIGHUP)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	cmd, configFile := command(f)
+	pos, code, ok := cmd.Parse(args, stdout, stderr)
+	if !ok {
+		return nil, code, false
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return nil, cmd.Fail(stderr, "unexpected argument %q", pos[0]), false
 	}
+	c := &Config{StaleFactsMax: facts.DefaultStaleMax}
 	if *configFile != "" {
 		b, err := os.ReadFile(*configFile)
 		if err != nil {
-			return nil, err
+			return nil, cmd.Fail(stderr, "%v", err), false
 		}
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
-		if err := dec.Decode(c); err != nil {
-			return nil, fmt.Errorf("%s: %w", *configFile, err)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, cmd.Fail(stderr, "%s: %v", *configFile, err), false
 		}
 	}
-	env := func(dst *string, name string) {
-		if v := os.Getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	env(&c.RedisURL, "VERDICT_REDIS_URL")
-	env(&c.OIDCIssuer, "VERDICT_OIDC_ISSUER")
-	env(&c.OIDCAudience, "VERDICT_OIDC_AUDIENCE")
-	env(&c.Auth, "VERDICT_AUTH")
-	env(&c.DefaultOrg, "VERDICT_DEFAULT_ORG")
-	env(&c.Addr, "VERDICT_ADDR")
-	env(&c.BundleSigningKey, "VERDICT_BUNDLE_SIGNING_KEY")
-	fs.Visit(func(fl *flag.Flag) {
+	// Parse set the flags given on the command line or by their variable:
+	// those win over the file.
+	cmd.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "addr":
 			c.Addr = f.Addr
@@ -211,5 +233,8 @@ func load(args []string, fs *flag.FlagSet) (*Config, error) {
 			c.PolicyDirs = f.PolicyDirs
 		}
 	})
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return nil, cmd.Fail(stderr, "%v", err), false
+	}
+	return c, 0, true
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,12 +36,9 @@ import (
 
 // Run runs the command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, err := load(args, fs)
-	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
+	cfg, code, ok := load(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	// Process-wide, so here and not in Start (tests start several servers).
