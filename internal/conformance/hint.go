@@ -99,7 +99,7 @@ func HintUnknownOrgs(w io.Writer, baseURL, source string, t OrgTally, orgs []str
 			file = "ORG.json"
 		}
 		if org == "" {
-			fmt.Fprintf(w, "      Start it with --default-org ORG, or put context.org in the requests.\n")
+			fmt.Fprintf(w, "      Import the org those requests are about and start the server with --default-org naming it, or put context.org in the requests.\n")
 			continue
 		}
 		fmt.Fprintf(w, "      Import it first: verdict import %s --redis-url REDIS_URL (the central PDP's Redis),\n", file)

@@ -41,6 +41,9 @@ func (r *Remote) Evaluate(ctx context.Context, raw json.RawMessage) (decision.De
 	err := r.post(ctx, "/access/v1/evaluation", raw, &d)
 	if err == nil {
 		r.mu.Lock()
+		if r.tally == nil {
+			r.tally = OrgTally{}
+		}
 		r.tally.Add(RequestOrg(raw), d)
 		r.mu.Unlock()
 	}
