@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/bundlecmd"
+	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 )
 
@@ -153,5 +157,55 @@ func TestVersion(t *testing.T) {
 		if code != 0 || stderr != "" || !regexp.MustCompile(`^verdict \S+.*, OPA v1\.\d+\.\d+, go1\.\d+`).MatchString(stdout) {
 			t.Errorf("verdict %v: exit %d, %q %q", args, code, stdout, stderr)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite docs/cli.md from the commands' help")
+
+const cliDoc = "../../docs/cli.md"
+
+// TestCLIDoc keeps docs/cli.md equal to the commands' own help (go test
+// ./cmd/verdict -run TestCLIDoc -update rewrites it).
+func TestCLIDoc(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`# Command line
+
+Every command of the ` + "`verdict`" + ` binary, as its ` + "`--help`" + ` prints it (this page is generated from
+the help: ` + "`go test ./cmd/verdict -run TestCLIDoc -update`" + `). Help goes to stdout and exits 0
+(` + "`verdict help COMMAND`" + ` is the same); a bad flag or an unknown command exits 2 with a one-line
+hint on stderr. A flag's environment variable, when it has one, is used when the flag is not
+given (flag > environment > default). Progress (import, export, bench, bundle build) is
+redrawn in place only on a terminal; a file, a pipe or a CI log gets plain lines.
+
+`)
+	section := func(title string, args ...string) {
+		_, out, _ := runArgs(append(args, "--help")...)
+		fmt.Fprintf(&b, "## %s\n\n```text\n%s```\n\n", title, out)
+	}
+	section("verdict")
+	for _, c := range root.Subs {
+		switch c.Name {
+		case "policy", "bundle":
+			section("verdict "+c.Name, c.Name)
+			g := map[string]*cliflag.Group{"policy": policytest.Group, "bundle": bundlecmd.Group}[c.Name]
+			for _, s := range g.Subs {
+				section("verdict "+c.Name+" "+s.Name, c.Name, s.Name)
+			}
+		default:
+			section("verdict "+c.Name, c.Name)
+		}
+	}
+	want := strings.TrimRight(b.String(), "\n") + "\n"
+	if *update {
+		if err := os.WriteFile(cliDoc, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile(cliDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(have) != want {
+		t.Errorf("docs/cli.md differs from the commands' help: run go test ./cmd/verdict -run TestCLIDoc -update")
 	}
 }
