@@ -8,11 +8,10 @@ export TESTCONTAINERS_RYUK_DISABLED ?= true
 .PHONY: run test deps vet gotest policy-test check bench bench-compare build fuzz images compose compose-down
 
 # One set of build flags for bin/verdict, whichever target builds it (run,
-# build, images):
-# CGO_ENABLED=0 (a static binary, what the FROM scratch image needs) and the
-# version stamped by the linker only. Compiled packages depend on the former,
-# not the latter, so the Go build cache serves `make build` after `make run`
-# (and the reverse): only the link is redone.
+# build, images): CGO_ENABLED=0 (a static binary, what the FROM scratch image
+# needs) and the version stamped by the linker. Compiled packages depend on
+# the former only, so the Go build cache serves `make build` after `make run`
+# and the reverse: only the link is redone.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 GOBUILD := CGO_ENABLED=0 $(GO) build -ldflags '-X github.com/verdict-pdp/verdict/internal/cmd/version.version=$(VERSION)'
 BIN     := bin/verdict

@@ -25,29 +25,31 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/version"
 )
 
-// root is `verdict` itself. `verdict help [COMMAND...]` and `verdict
+// root returns `verdict` itself. `verdict help [COMMAND...]` and `verdict
 // --help` are handled by the group.
-var root = &cliflag.Group{
-	Doc: `Verdict is a policy decision point: AuthZEN and OPA's data API over Rego policies
+func root() *cliflag.Group {
+	return &cliflag.Group{
+		Doc: `Verdict is a policy decision point: AuthZEN and OPA's data API over Rego policies
 evaluated in-process on OPA, facts in Redis, signed bundles for edge PDPs.`,
-	Subs: []cliflag.Sub{
-		{Name: "serve", Summary: "run the central PDP over HTTP (facts in Redis; --dev: embedded store, demo org)", Run: serve.Run},
-		{Name: "edge", Summary: "run an edge PDP on signed bundles, no Redis", Run: edgecmd.Run},
-		{Name: "check", Summary: "replay decision corpora in-process or against a PDP (--url)", Run: check.Run},
-		{Name: "policy", Summary: "policy tools: verdict policy test", Run: policytest.Run},
-		{Name: "import", Summary: "import org documents into Redis (atomic replace, streamed)", Run: importexport.Import},
-		{Name: "export", Summary: "export an org from Redis as an org document", Run: importexport.Export},
-		{Name: "bundle", Summary: "build, inspect or serve signed OPA bundles; make their key pair", Run: bundlecmd.Run},
-		{Name: "bench", Summary: "load generator for any AuthZEN or OPA server", Run: bench.Run},
-		{Name: "gen", Summary: "a deterministic org document (or request mix) at scale", Run: gen.Run},
-		{Name: "healthcheck", Summary: "exit 0 when a running PDP is ready (container health checks)", Run: healthcheck.Run},
-		{Name: "version", Summary: "print the versions of verdict, OPA and Go", Run: version.Run},
-	},
-	Examples: []string{
-		"verdict serve --dev",
-		"verdict check data/demo.json --url http://127.0.0.1:8181",
-		"verdict help bundle build",
-	},
+		Subs: []cliflag.Sub{
+			{Name: "serve", Summary: "run the central PDP over HTTP (facts in Redis; --dev: embedded store, demo org)", Run: serve.Run},
+			{Name: "edge", Summary: "run an edge PDP on signed bundles, no Redis", Run: edgecmd.Run},
+			{Name: "check", Summary: "replay decision corpora in-process or against a PDP (--url)", Run: check.Run},
+			{Name: "policy", Summary: "policy tools: verdict policy test", Run: policytest.Run},
+			{Name: "import", Summary: "import org documents into Redis (atomic replace, streamed)", Run: importexport.Import},
+			{Name: "export", Summary: "export an org from Redis as an org document", Run: importexport.Export},
+			{Name: "bundle", Summary: "build, inspect or serve signed OPA bundles; make their key pair", Run: bundlecmd.Run},
+			{Name: "bench", Summary: "load generator for any AuthZEN or OPA server", Run: bench.Run},
+			{Name: "gen", Summary: "a deterministic org document (or request mix) at scale", Run: gen.Run},
+			{Name: "healthcheck", Summary: "exit 0 when a running PDP is ready (container health checks)", Run: healthcheck.Run},
+			{Name: "version", Summary: "print the versions of verdict, OPA and Go", Run: version.Run},
+		},
+		Examples: []string{
+			"verdict serve --dev",
+			"verdict check data/demo.json --url http://127.0.0.1:8181",
+			"verdict help bundle build",
+		},
+	}
 }
 
 func main() {
@@ -68,5 +70,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	return root.Run(ctx, args, stdout, stderr)
+	return root().Run(ctx, args, stdout, stderr)
 }

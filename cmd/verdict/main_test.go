@@ -38,7 +38,7 @@ var commands = []struct {
 	{"export", []string{"VERDICT_REDIS_URL"}},
 	{"bundle build", []string{"VERDICT_REDIS_URL", "VERDICT_BUNDLE_SIGNING_KEY"}},
 	{"bundle inspect", []string{"VERDICT_VERIFICATION_KEY"}},
-	{"bundle serve", []string{"VERDICT_ADDR", "VERDICT_REDIS_URL", "VERDICT_BUNDLE_SIGNING_KEY", "VERDICT_AUTH"}},
+	{"bundle serve", []string{"VERDICT_REDIS_URL", "VERDICT_BUNDLE_SIGNING_KEY", "VERDICT_AUTH"}},
 	{"bundle keygen", nil},
 	{"bench", []string{"VERDICT_TOKEN"}},
 	{"gen", nil},
@@ -52,14 +52,14 @@ var groups = []string{"", "policy", "bundle"}
 // TestEveryCommandIsListed keeps the table above complete.
 func TestEveryCommandIsListed(t *testing.T) {
 	var want []string
-	for _, s := range root.Subs {
+	for _, s := range root().Subs {
 		switch s.Name {
 		case "policy":
-			for _, p := range policytest.Group.Subs {
+			for _, p := range policytest.Group().Subs {
 				want = append(want, "policy "+p.Name)
 			}
 		case "bundle":
-			for _, b := range bundlecmd.Group.Subs {
+			for _, b := range bundlecmd.Group().Subs {
 				want = append(want, "bundle "+b.Name)
 			}
 		default:
@@ -183,11 +183,11 @@ redrawn in place only on a terminal; a file, a pipe or a CI log gets plain lines
 		fmt.Fprintf(&b, "## %s\n\n```text\n%s```\n\n", title, out)
 	}
 	section("verdict")
-	for _, c := range root.Subs {
+	for _, c := range root().Subs {
 		switch c.Name {
 		case "policy", "bundle":
 			section("verdict "+c.Name, c.Name)
-			g := map[string]*cliflag.Group{"policy": policytest.Group, "bundle": bundlecmd.Group}[c.Name]
+			g := map[string]*cliflag.Group{"policy": policytest.Group(), "bundle": bundlecmd.Group()}[c.Name]
 			for _, s := range g.Subs {
 				section("verdict "+c.Name+" "+s.Name, c.Name, s.Name)
 			}

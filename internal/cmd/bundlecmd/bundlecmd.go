@@ -21,28 +21,30 @@ import (
 	"github.com/verdict-pdp/verdict/internal/store"
 )
 
-// Group is `verdict bundle`.
-var Group = &cliflag.Group{
-	Name: "bundle",
-	Doc: `Signed OPA bundles of one org (policies plus its data snapshot) for edge PDPs and stock OPA:
+// Group returns `verdict bundle`.
+func Group() *cliflag.Group {
+	return &cliflag.Group{
+		Name: "bundle",
+		Doc: `Signed OPA bundles of one org (policies plus its data snapshot) for edge PDPs and stock OPA:
 build them, inspect them, serve them, and make the key pair that signs them. See
 docs/bundles.md.`,
-	Subs: []cliflag.Sub{
-		{Name: "build", Summary: "build an org's signed bundle from Redis or from a document", Run: build},
-		{Name: "inspect", Summary: "print a bundle's manifest and files; verify its signature", Run: inspectCmd},
-		{Name: "serve", Summary: "serve /bundles/{org}/{env|all}.tar.gz from Redis, without the decision APIs", Run: serveBundles},
-		{Name: "keygen", Summary: "write a new ECDSA P-256 key pair to sign and verify bundles", Run: keygen},
-	},
-	Examples: []string{
-		"verdict bundle keygen --out-dir keys",
-		"verdict bundle build --from data/demo.json --org demo --signing-key keys/signing.pem --out demo.tar.gz",
-		"verdict bundle inspect demo.tar.gz --verification-key keys/verification.pem",
-	},
+		Subs: []cliflag.Sub{
+			{Name: "build", Summary: "build an org's signed bundle from Redis or from a document", Run: build},
+			{Name: "inspect", Summary: "print a bundle's manifest and files; verify its signature", Run: inspectCmd},
+			{Name: "serve", Summary: "serve /bundles/{org}/{env|all}.tar.gz from Redis, without the decision APIs", Run: serveBundles},
+			{Name: "keygen", Summary: "write a new ECDSA P-256 key pair to sign and verify bundles", Run: keygen},
+		},
+		Examples: []string{
+			"verdict bundle keygen --out-dir keys",
+			"verdict bundle build --from data/demo.json --org demo --signing-key keys/signing.pem --out demo.tar.gz",
+			"verdict bundle inspect demo.tar.gz --verification-key keys/verification.pem",
+		},
+	}
 }
 
 // Run runs the command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return Group.Run(ctx, args, stdout, stderr)
+	return Group().Run(ctx, args, stdout, stderr)
 }
 
 type multi []string

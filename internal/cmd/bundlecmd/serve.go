@@ -29,7 +29,6 @@ distribution tier apart from the decision servers. Callers sign in with OIDC unl
 		"verdict bundle serve --redis-url redis://127.0.0.1:6379 --signing-key keys/signing.pem --auth none",
 		"verdict bundle serve --addr 0.0.0.0:8282 --oidc-issuer https://idp.example.com --oidc-audience verdict")
 	addr := c.String("addr", "127.0.0.1:8282", "listen address `ADDR`")
-	c.Env("addr", "VERDICT_ADDR")
 	redisURL := c.String("redis-url", "", "Redis `URL`")
 	c.Env("redis-url", "VERDICT_REDIS_URL")
 	key := c.String("signing-key", "", "PEM private `KEY` bundles are signed with")

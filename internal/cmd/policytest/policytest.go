@@ -24,16 +24,18 @@ import (
 	"github.com/verdict-pdp/verdict/policies"
 )
 
-// Group is `verdict policy`.
-var Group = &cliflag.Group{
-	Name: "policy",
-	Doc:  "Tools for policy authors.",
-	Subs: []cliflag.Sub{{Name: "test", Summary: "run Rego tests (opa test semantics) and report policy coverage", Run: Test}},
+// Group returns `verdict policy`.
+func Group() *cliflag.Group {
+	return &cliflag.Group{
+		Name: "policy",
+		Doc:  "Tools for policy authors.",
+		Subs: []cliflag.Sub{{Name: "test", Summary: "run Rego tests (opa test semantics) and report policy coverage", Run: Test}},
+	}
 }
 
 // Run runs `verdict policy`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return Group.Run(ctx, args, stdout, stderr)
+	return Group().Run(ctx, args, stdout, stderr)
 }
 
 // Test runs `verdict policy test`.
