@@ -72,3 +72,43 @@ func TestBuildUsage(t *testing.T) {
 		t.Errorf("unknown org: %d %s", code, stderr)
 	}
 }
+
+// TestKeygen: a key pair that signs and verifies a bundle, kept on a second
+// run, replaced with --force; the private key is readable by its owner only.
+func TestKeygen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	code, stdout, stderr := run("keygen", "--out-dir", dir)
+	if code != 0 || !strings.Contains(stdout, "signing.pem (private, ES256)") {
+		t.Fatalf("keygen: %d %s %s", code, stdout, stderr)
+	}
+	priv, pub := filepath.Join(dir, "signing.pem"), filepath.Join(dir, "verification.pem")
+	if fi, err := os.Stat(priv); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("private key: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	first, _ := os.ReadFile(priv)
+	out := filepath.Join(t.TempDir(), "demo.tar.gz")
+	if code, stdout, stderr := run("build", "--from", "../../../data/demo.json", "--signing-key", priv, "--out", out); code != 0 {
+		t.Fatalf("build: %d %s %s", code, stdout, stderr)
+	}
+	if code, stdout, _ := run("inspect", out, "--verification-key", pub); code != 0 || !strings.Contains(stdout, `"signature_verified": true`) {
+		t.Errorf("inspect: %d %s", code, stdout)
+	}
+	if code, _, stderr := run("keygen", "--out-dir", dir); code != 0 || !strings.Contains(stderr, "keeping the existing key pair") {
+		t.Errorf("second keygen: %d %s", code, stderr)
+	}
+	if again, _ := os.ReadFile(priv); !bytes.Equal(again, first) {
+		t.Error("a second keygen without --force replaced the key")
+	}
+	if code, _, _ := run("keygen", "--out-dir", dir, "--force"); code != 0 {
+		t.Errorf("keygen --force: %d", code)
+	}
+	if again, _ := os.ReadFile(priv); bytes.Equal(again, first) {
+		t.Error("keygen --force kept the key")
+	}
+	if code, _, _ := run("inspect", out, "--verification-key", pub); code != 1 {
+		t.Errorf("inspect with the new key: exit %d, want 1 (REFUSED)", code)
+	}
+	if code, _, stderr := run("keygen"); code != 2 || !strings.Contains(stderr, "--out-dir is required") {
+		t.Errorf("keygen without --out-dir: %d %s", code, stderr)
+	}
+}
