@@ -22,7 +22,12 @@ type Config struct {
 	RedisURL string `yaml:"redis_url"` // env VERDICT_REDIS_URL
 	// RedisCluster reads RedisURL as a Redis Cluster's seed nodes
 	// (redis://host:port?addr=host2:port2&addr=host3:port3).
-	RedisCluster   bool          `yaml:"redis_cluster"`
+	RedisCluster bool `yaml:"redis_cluster"`
+	// RedisPoolSize bounds the PDP's Redis connections: at most this many
+	// for commands (per node on a Cluster) plus the change feed's one
+	// pub/sub connection, whatever the number of orgs (default 32; see
+	// redis.go and docs/consistency.md).
+	RedisPoolSize  int           `yaml:"redis_pool_size"`
 	Dev            bool          `yaml:"dev"`             // embedded store, demo org, sign-in off
 	Auth           string        `yaml:"auth"`            // "oidc" (default) or "none" (must be explicit)
 	OIDCIssuer     string        `yaml:"oidc_issuer"`     // env VERDICT_OIDC_ISSUER
@@ -70,6 +75,12 @@ func (d *dirsFlag) Set(v string) error { *d = append(*d, v); return nil }
 func (c *Config) Validate() error {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8181"
+	}
+	if c.RedisPoolSize < 0 {
+		return verr.New(verr.InvalidInput, "redis-pool-size", "must be positive")
+	}
+	if c.RedisPoolSize == 0 {
+		c.RedisPoolSize = DefaultRedisPoolSize
 	}
 	if c.Dev {
 		if c.Auth == "" {
@@ -139,6 +150,7 @@ verdict.example.yaml), the environment variables below, the flags. SIGHUP reload
 	c.DurationVar(&f.CacheMaxAge, "cache-max-age", 0, "trust cached facts this long without a change-feed event (default 60s)")
 	c.DurationVar(&f.StaleFactsMax, "stale-facts-max", facts.DefaultStaleMax, "while Redis is unreachable, cached facts answer (marked stale) only if at most this old; 0 fails closed at once")
 	c.BoolVar(&f.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster (redis://host:port?addr=host2:port2&...)")
+	c.IntVar(&f.RedisPoolSize, "redis-pool-size", 0, "Redis connections for commands, per node on a Cluster (default 32); the change feed adds one pub/sub connection")
 	c.IntVar(&f.FactsCache, "facts-cache", 0, "subject facts kept, in entries (default 1000)")
 	c.IntVar(&f.DecisionCache, "decision-cache", 0, "answers kept, in entries (default 10000; -1: off)")
 	c.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults; GOMEMLIMIT wins)")
@@ -219,6 +231,8 @@ func load(args []string, stdout, stderr io.Writer) (cfg *Config, code int, ok bo
 			c.StaleFactsMax = f.StaleFactsMax
 		case "redis-cluster":
 			c.RedisCluster = f.RedisCluster
+		case "redis-pool-size":
+			c.RedisPoolSize = f.RedisPoolSize
 		case "facts-cache":
 			c.FactsCache = f.FactsCache
 		case "decision-cache":

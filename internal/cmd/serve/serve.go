@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -73,21 +74,23 @@ type Server struct {
 	http   *http.Server
 	stop   context.CancelFunc
 	close  []func()
+	closed sync.Once
 }
 
 // Reload reads the policy folders again and swaps the policies in; a set
 // that fails to load or compile is refused and the running one stays.
 func (s *Server) Reload(ctx context.Context) error { return s.reload(ctx) }
 
-// Close shuts the server down gracefully (in-flight requests finish).
+// Close shuts the server down gracefully (in-flight requests finish, then
+// pending last_seen sightings are written). Calling it again does nothing.
 func (s *Server) Close() {
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = s.http.Shutdown(sctx)
-	s.stop()
-	for i := len(s.close) - 1; i >= 0; i-- {
-		s.close[i]()
-	}
+	s.closed.Do(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.http.Shutdown(sctx)
+		s.stop()
+		s.runClose()
+	})
 }
 
 // Start starts a PDP as configured and returns once it listens.
@@ -103,22 +106,15 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 			return fail(err)
 		}
 		s.close = append(s.close, mr.Close)
-		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		opt := &redis.Options{Addr: mr.Addr()}
+		boundClient(opt, cfg.RedisPoolSize)
+		rdb = redis.NewClient(opt)
 		log.Warn("DEVELOPMENT MODE: facts live in an EMBEDDED in-memory Redis-protocol store (miniredis), seeded with the demo org and lost on exit; caller sign-in is OFF. Never run this in production.",
 			"embedded_store", mr.Addr())
 	} else {
-		if cfg.RedisCluster {
-			opt, err := redis.ParseClusterURL(cfg.RedisURL)
-			if err != nil {
-				return fail(fmt.Errorf("--redis-url: %w", err))
-			}
-			rdb = redis.NewClusterClient(opt)
-		} else {
-			opt, err := redis.ParseURL(cfg.RedisURL)
-			if err != nil {
-				return fail(fmt.Errorf("--redis-url: %w", err))
-			}
-			rdb = redis.NewClient(opt)
+		var err error
+		if rdb, err = newRedisClient(cfg); err != nil {
+			return fail(err)
 		}
 	}
 	s.close = append(s.close, func() { _ = rdb.Close() })
