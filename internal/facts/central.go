@@ -38,7 +38,10 @@ type Central struct {
 }
 
 // Open builds the facts path over rdb and starts its feed; the feed stops
-// when ctx ends.
+// when ctx ends. rdb must honour contexts' deadlines on the socket
+// (ContextTimeoutEnabled, as `verdict serve` sets it): otherwise the revision
+// check made while the feed is down waits out the client's read timeout on
+// a Redis that stopped answering, instead of CacheConfig.ProbeTimeout.
 func Open(ctx context.Context, rdb redis.UniversalClient, cfg Config) (*Central, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
