@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,22 +18,56 @@ import (
 
 // adminRoutes registers the admin API, authorized by the decision engine.
 // After every successful write the PDP's own cached facts of the org are
-// dropped at once, so this PDP's next decision sees the write; other PDPs
-// learn of it from the change feed.
+// dropped before the first byte of the answer is written, so that once a
+// caller holds the acknowledgement no decision of this PDP uses facts older
+// than the write (read-your-writes, docs/consistency.md); other PDPs learn
+// of it from the change feed.
 func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Config, invalidate func(org string)) func(gin.IRouter) {
 	authz := &engineAuthorizer{pdp: svc, verifier: v, st: st, bootstrap: cfg.BootstrapAdmin}
 	return func(r gin.IRouter) {
 		g := r.Group("", func(c *gin.Context) {
-			c.Next()
-			if c.Request.Method != http.MethodGet && c.Writer.Status() < 300 {
-				if org := c.Param("org"); org != "" {
-					invalidate(org)
-				}
+			org := c.Param("org")
+			if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead || org == "" {
+				c.Next()
+				return
 			}
+			w := &ackWriter{ResponseWriter: c.Writer, ack: func() { invalidate(org) }}
+			c.Writer = w
+			c.Next()
+			w.acknowledge() // an answer without a body (204) is written after this
 		})
 		admin.Register(g, st, authz)
 	}
 }
+
+// ackWriter runs ack once, before the first byte of a successful answer
+// (status < 300) is written: net/http may send what it is given at any time
+// after (past its buffer, on a flush).
+type ackWriter struct {
+	gin.ResponseWriter
+	ack  func()
+	once sync.Once
+}
+
+func (w *ackWriter) acknowledge() {
+	if w.Status() < 300 {
+		w.once.Do(w.ack)
+	}
+}
+
+func (w *ackWriter) WriteHeaderNow() { w.acknowledge(); w.ResponseWriter.WriteHeaderNow() }
+
+func (w *ackWriter) Write(b []byte) (int, error) {
+	w.acknowledge()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *ackWriter) WriteString(s string) (int, error) {
+	w.acknowledge()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *ackWriter) Flush() { w.acknowledge(); w.ResponseWriter.Flush() }
 
 // engineAuthorizer allows an admin call when the decision engine grants the
 // caller (its token's subject, as an end user of the org) the permission
