@@ -112,7 +112,7 @@ type Cache struct {
 
 type entry struct {
 	f  Facts
-	at time.Time // when read from the store
+	at time.Time // when read from the store (f.Read)
 }
 
 type orgState struct {
@@ -231,7 +231,10 @@ func (c *Cache) keepLocked(key Scope, o *orgState, start uint64, f Facts) Facts 
 		}
 		o.entries++
 	}
-	c.entries[key] = &entry{f: f, at: time.Now()}
+	if f.Read.IsZero() {
+		f.Read = time.Now()
+	}
+	c.entries[key] = &entry{f: f, at: f.Read}
 	return f
 }
 

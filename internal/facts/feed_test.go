@@ -357,3 +357,74 @@ func TestLateListenerHears(t *testing.T) {
 	}
 	waitFor(t, "the late listener hears the write", func() bool { return l.n.Load() == 1 })
 }
+
+// TestDecisionCacheNeverOutlivesFacts: an answer kept by the decision cache
+// is trusted no longer than the facts it was computed from (the cache's
+// MaxAge from when they were read), so the MaxAge safety net also covers
+// answers computed late in their facts' life. The write below reaches Redis
+// without its notification (a lost message: the feed stays up and hears
+// nothing).
+func TestDecisionCacheNeverOutlivesFacts(t *testing.T) {
+	const maxAge = 3 * time.Second
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	st, _ := store.New(rdb, store.Config{})
+	if _, err := st.PutOrg(ctx, demoAs(t, "demo"), -1, actor); err != nil {
+		t.Fatal(err)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c, err := facts.Open(fctx, rdb, facts.Config{
+		Reader: facts.ReaderConfig{Prefix: st.OrgPrefix},
+		Cache:  facts.CacheConfig{MaxAge: maxAge},
+		Feed:   facts.FeedConfig{Channel: st.ChangesChannel(), PingEvery: 100 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := pdp.New(pdp.Config{}, newEngine(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the feed is healthy", c.Feed.Healthy)
+
+	read := time.Now()
+	if d, _ := svc.Evaluate(ctx, access("demo", "u-tom"), nil); !d.Decision {
+		t.Fatalf("tom: %+v", d)
+	}
+	// Later in the facts' life, another request about tom is decided from
+	// the same cached facts and its answer kept.
+	time.Sleep(maxAge / 2)
+	explained := func() *authzen.Request {
+		r := access("demo", "u-tom")
+		r.Context["explain"] = true
+		return r
+	}
+	hits := c.Stats().Hits
+	if d, _ := svc.Evaluate(ctx, explained(), nil); !d.Decision {
+		t.Fatalf("tom, explained: %+v", d)
+	}
+	if c.Stats().Hits != hits+1 {
+		t.Fatalf("the second request did not use the cached facts (the machine is too slow for this test's %v)", maxAge)
+	}
+	// Tom is disabled; the notification is lost.
+	p := st.OrgPrefix("demo")
+	raw, err := rdb.HGet(ctx, p+"users", "u-tom").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, p+"users", "u-tom", strings.Replace(raw, `"status":"active"`, `"status":"disabled"`, 1)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Incr(ctx, p+"rev").Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Past the facts' MaxAge, before that of the second answer.
+	time.Sleep(time.Until(read.Add(maxAge + 200*time.Millisecond)))
+	if d, _ := svc.Evaluate(ctx, explained(), nil); d.Decision {
+		t.Errorf("an answer outlived the facts it was computed from: %+v", d)
+	}
+	if d, _ := svc.Evaluate(ctx, access("demo", "u-tom"), nil); d.Decision {
+		t.Errorf("facts past their MaxAge answered: %+v", d)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/redis/go-redis/v9"
@@ -144,6 +145,7 @@ func (r *Reader) Facts(ctx context.Context, s Scope) (Facts, error) {
 		return Facts{}, err
 	}
 	p := r.cfg.Prefix(s.Org)
+	start := time.Now()
 	res, err := factsScript.Run(ctx, r.rdb, []string{p + "users"}, p, s.Subject, s.Project, s.Environment, s.Filter).Slice()
 	if err != nil {
 		return Facts{}, scriptError(p, err)
@@ -151,7 +153,7 @@ func (r *Reader) Facts(ctx context.Context, s Scope) (Facts, error) {
 	if len(res) > 0 {
 		switch res[0] {
 		case "!unknown":
-			return Facts{Value: ast.NewObject()}, nil
+			return Facts{Value: ast.NewObject(), Read: start}, nil
 		case "!invalid":
 			if len(res) == 3 {
 				key, _ := res[1].(string)
@@ -169,6 +171,7 @@ func (r *Reader) Facts(ctx context.Context, s Scope) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
+	f.Read = start
 	return f, nil
 }
 

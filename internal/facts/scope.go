@@ -67,6 +67,11 @@ type Facts struct {
 	// with Revision, what identifies the org's state (a write after a data
 	// loss may repeat a revision number, never a change id).
 	Change string
+	// Read is when the facts were read from the store (the start of the
+	// read: they are at least that recent). An answer computed from them
+	// may be trusted as long as they are, and no longer (the decision
+	// cache keeps it by this time, not by its own).
+	Read time.Time
 	// Stale, when not zero, says the facts were answered from the cache
 	// while the store could not be reached, and how long ago they were last
 	// known to be current (bounded by the cache's StaleMax).

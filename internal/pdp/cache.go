@@ -32,7 +32,8 @@ type Attacher interface {
 
 // decisionCache keeps answers to exact requests, valid while the org's
 // facts version and the policy revision are unchanged and for at most the
-// facts' MaxAge: an answer can never outlive the facts it was computed from.
+// facts' MaxAge from when those facts were read (not from when the answer
+// was computed): an answer can never outlive the facts it was computed from.
 // It is what makes repeated checks (a user moving through a UI flow) cost a
 // map lookup instead of a policy evaluation.
 type decisionCache struct {
@@ -46,8 +47,8 @@ type cachedDecision struct {
 	d       decision.Decision
 	version uint64
 	rev     string
-	at      time.Time
-	active  bool // the subject was an active user (last_seen)
+	at      time.Time // when its facts were read (facts.Facts.Read)
+	active  bool      // the subject was an active user (last_seen)
 }
 
 func newDecisionCache(max int) *decisionCache {
@@ -76,7 +77,9 @@ func (c *decisionCache) get(key string, version uint64, rev string, maxAge time.
 }
 
 func (c *decisionCache) put(key string, e cachedDecision) {
-	e.at = time.Now()
+	if e.at.IsZero() {
+		e.at = time.Now()
+	}
 	c.mu.Lock()
 	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
 		for k := range c.entries { // random eviction: map iteration starts anywhere

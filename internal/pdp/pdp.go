@@ -136,7 +136,7 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 		d = markStale(d, f.Stale)
 	}
 	if cacheable && f.Version != 0 && f.Stale == 0 {
-		s.decisions.put(key, cachedDecision{d: d, version: f.Version, rev: rev, active: f.Active})
+		s.decisions.put(key, cachedDecision{d: d, version: f.Version, rev: rev, active: f.Active, at: f.Read})
 	}
 	return d, f.Active, nil
 }
