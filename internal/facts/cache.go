@@ -116,11 +116,15 @@ type entry struct {
 }
 
 type orgState struct {
-	version  uint64
-	rev      int64  // the revision of every entry at the current version
-	change   string // and the id of the org's last change then
-	entries  int    // entries of this org, any version
-	inflight int    // reads in flight
+	version uint64
+	// rev and change are the state of the org that every entry kept at
+	// version revAt holds; they say nothing once the version moved past
+	// revAt (after a data loss the next revisions may well be lower).
+	rev      int64
+	change   string
+	revAt    uint64
+	entries  int // entries of this org, any version
+	inflight int // reads in flight
 }
 
 // NewCache returns a Cache over src (reads), stamps (revision checks) and
@@ -217,13 +221,13 @@ func (c *Cache) keepLocked(key Scope, o *orgState, start uint64, f Facts) Facts 
 		c.pruneLocked(key.Org, o)
 		return f
 	}
-	if o.entries > 0 && (f.Revision != o.rev || f.Change != o.change) {
+	if o.revAt == o.version && (f.Revision != o.rev || f.Change != o.change) {
 		if f.Revision < o.rev {
 			return f // older than what is kept: answer, do not keep
 		}
 		o.version = c.versions.Add(1) // the kept entries are of another state
 	}
-	o.rev, o.change = f.Revision, f.Change
+	o.rev, o.change, o.revAt = f.Revision, f.Change, o.version
 	f.Version = o.version
 	if _, replaced := c.entries[key]; !replaced {
 		if len(c.entries) >= c.cfg.MaxEntries {

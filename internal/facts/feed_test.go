@@ -428,3 +428,49 @@ func TestDecisionCacheNeverOutlivesFacts(t *testing.T) {
 		t.Errorf("facts past their MaxAge answered: %+v", d)
 	}
 }
+
+// TestFactsCachedAgainAfterDataLoss: when Redis comes back without the
+// writes the cache had seen (a restart without persistence, a failover that
+// lost writes), revisions start again lower; once the org was checked and
+// its entries dropped, its facts are cached again at the new revisions
+// instead of being read from Redis for every decision.
+func TestFactsCachedAgainAfterDataLoss(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	rdb := rs.Client(t)
+	st, _ := store.New(rdb, store.Config{})
+	if _, err := st.PutOrg(ctx, demoAs(t, "demo"), -1, actor); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // revisions the new data will not reach
+		if _, _, err := domain.New(st).SetUserStatus(ctx, "demo", "u-sam", orgdoc.StatusActive, "", actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, svc := central(t, rdb, st, 0)
+	for _, u := range []string{"u-tom", "u-maria"} {
+		if d, _ := svc.Evaluate(ctx, access("demo", u), nil); !d.Decision {
+			t.Fatalf("%s before: %+v", u, d)
+		}
+	}
+	rs.Stop(t)
+	waitFor(t, "the feed notices the outage", func() bool { return !c.Feed.Healthy() })
+	rs.Restart(t)
+	st2, _ := store.New(rs.Client(t), store.Config{})
+	if _, err := st2.PutOrg(ctx, demoAs(t, "demo"), -1, actor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the feed is back", c.Feed.Healthy)
+	for _, u := range []string{"u-tom", "u-maria", "u-lee"} {
+		svc.Evaluate(ctx, access("demo", u), nil) // read (and kept)
+		explained := access("demo", u)
+		explained.Context["explain"] = true // not in the decision cache
+		hits := c.Stats().Hits
+		if d, _ := svc.Evaluate(ctx, explained, nil); !d.Decision {
+			t.Fatalf("%s after: %+v", u, d)
+		}
+		if c.Stats().Hits != hits+1 {
+			t.Errorf("%s: facts read at the new revision were not cached", u)
+		}
+	}
+}
