@@ -25,8 +25,11 @@ const (
 	// local network), so 32 keep far more decisions in flight than two to
 	// eight cores evaluate.
 	DefaultRedisPoolSize = 32
-	// redisDialTimeout bounds opening a connection (go-redis retries a
-	// failed dial a few times within the caller's deadline).
+	// redisDialTimeout bounds opening a connection. A failed dial is not
+	// retried within one attempt of a command (go-redis would try five
+	// times, 100 ms apart: half a second added to every decision while
+	// Redis is down); the command's own retries (3, with a short backoff)
+	// still ride out a blip.
 	redisDialTimeout = 2 * time.Second
 	// redisReadTimeout bounds a reply when the caller's context has no
 	// earlier deadline (decisions have their request's, the facts cache's
@@ -53,6 +56,7 @@ func newRedisClient(cfg *Config) (redis.UniversalClient, error) {
 		}
 		opt.PoolSize, opt.MaxActiveConns, opt.PipelinePoolSize = cfg.RedisPoolSize, cfg.RedisPoolSize, -1
 		opt.ContextTimeoutEnabled = true
+		opt.DialerRetries = 1
 		opt.DialTimeout = orDefault(opt.DialTimeout, redisDialTimeout)
 		opt.ReadTimeout = orDefault(opt.ReadTimeout, redisReadTimeout)
 		opt.WriteTimeout = orDefault(opt.WriteTimeout, redisReadTimeout)
@@ -75,6 +79,7 @@ func newRedisClient(cfg *Config) (redis.UniversalClient, error) {
 func boundClient(opt *redis.Options, pool int) {
 	opt.PoolSize, opt.MaxActiveConns, opt.PipelinePoolSize = pool, pool, -1
 	opt.ContextTimeoutEnabled = true
+	opt.DialerRetries = 1
 	opt.DialTimeout = orDefault(opt.DialTimeout, redisDialTimeout)
 	opt.ReadTimeout = orDefault(opt.ReadTimeout, redisReadTimeout)
 	opt.WriteTimeout = orDefault(opt.WriteTimeout, redisReadTimeout)

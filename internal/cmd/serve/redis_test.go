@@ -46,21 +46,21 @@ func TestRedisPoolBound(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rdb.Close()
-			var pool, active, pipeline int
+			var pool, active, pipeline, dials int
 			var ctxTimeouts bool
 			switch c := rdb.(type) {
 			case *redis.Client:
 				o := c.Options()
-				pool, active, pipeline, ctxTimeouts = o.PoolSize, o.MaxActiveConns, o.PipelinePoolSize, o.ContextTimeoutEnabled
+				pool, active, pipeline, dials, ctxTimeouts = o.PoolSize, o.MaxActiveConns, o.PipelinePoolSize, o.DialerRetries, o.ContextTimeoutEnabled
 			case *redis.ClusterClient:
 				o := c.Options() // applied to every node's client
-				pool, active, pipeline, ctxTimeouts = o.PoolSize, o.MaxActiveConns, o.PipelinePoolSize, o.ContextTimeoutEnabled
+				pool, active, pipeline, dials, ctxTimeouts = o.PoolSize, o.MaxActiveConns, o.PipelinePoolSize, o.DialerRetries, o.ContextTimeoutEnabled
 			default:
 				t.Fatalf("client %T", rdb)
 			}
-			if pool != tc.pool || active != tc.pool || pipeline >= 0 || !ctxTimeouts {
-				t.Errorf("pool %d, max active %d, pipeline pool %d, context timeouts %v; want %d, %d, off, on",
-					pool, active, pipeline, ctxTimeouts, tc.pool, tc.pool)
+			if pool != tc.pool || active != tc.pool || pipeline >= 0 || dials != 1 || !ctxTimeouts {
+				t.Errorf("pool %d, max active %d, pipeline pool %d, dial attempts %d, context timeouts %v; want %d, %d, off, 1, on",
+					pool, active, pipeline, dials, ctxTimeouts, tc.pool, tc.pool)
 			}
 		})
 	}
