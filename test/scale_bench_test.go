@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
-	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
 
 // BenchmarkThousandOrgs: decision latency over HTTP and the PDP's Redis
@@ -28,9 +27,8 @@ import (
 func BenchmarkThousandOrgs(b *testing.B) {
 	const orgs, callers = 1000, 8
 	ctx := context.Background()
-	rs := redistest.Start(b)
-	importScaleOrgs(b, rs.URL(), orgs)
-	mon := testClient(b, rs.URL(), 1)
+	rd := singleRedis(b)
+	importScaleOrgs(b, rd.client, orgs)
 	cases := scaleCases(orgs)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: callers}}
 
@@ -40,7 +38,7 @@ func BenchmarkThousandOrgs(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
-		cfg := serve.Config{RedisURL: rs.URL(), Auth: "none", Addr: "127.0.0.1:0"}
+		cfg := serve.Config{RedisURL: rd.url, Auth: "none", Addr: "127.0.0.1:0"}
 		if err := cfg.Validate(); err != nil {
 			b.Fatal(err)
 		}
@@ -52,9 +50,8 @@ func BenchmarkThousandOrgs(b *testing.B) {
 		stop := make(chan struct{})
 		var watchers sync.WaitGroup
 		watch(stop, &watchers, 10*time.Millisecond, func() {
-			if n, err := pdpClients(ctx, mon); err == nil {
-				for cur := maxClients.Load(); int64(n) > cur && !maxClients.CompareAndSwap(cur, int64(n)); cur = maxClients.Load() {
-				}
+			if n, _, err := rd.pdpClients(ctx); err == nil {
+				raise(&maxClients, n)
 			}
 		})
 		per := make([][]time.Duration, callers)

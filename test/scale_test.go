@@ -30,9 +30,8 @@ func scaleOrg(i int) string { return fmt.Sprintf("t%04d", i) }
 
 // importScaleOrgs imports n copies of the demo org (t0000, t0001, ...) on a
 // few connections of the test's own.
-func importScaleOrgs(tb testing.TB, redisURL string, n int) {
+func importScaleOrgs(tb testing.TB, rdb redis.UniversalClient, n int) {
 	tb.Helper()
-	rdb := testClient(tb, redisURL, 4)
 	st, err := store.New(rdb, store.Config{})
 	if err != nil {
 		tb.Fatal(err)
@@ -62,6 +61,33 @@ func importScaleOrgs(tb testing.TB, redisURL string, n int) {
 	}
 }
 
+// scaleRedis is a Redis (or a Cluster) and the test's own connections to
+// it, named testClientName: a client for imports and reads, and one
+// connection per node to watch the nodes.
+type scaleRedis struct {
+	url     string
+	cluster bool
+	client  redis.UniversalClient
+	nodes   []*redis.Client
+}
+
+func singleRedis(tb testing.TB) *scaleRedis {
+	rs := redistest.Start(tb)
+	return &scaleRedis{url: rs.URL(), client: testClient(tb, rs.URL(), 4), nodes: []*redis.Client{testClient(tb, rs.URL(), 1)}}
+}
+
+func clusterRedis(tb testing.TB) *scaleRedis {
+	c := redistest.StartCluster(tb, 3)
+	r := &scaleRedis{url: c.URL(), cluster: true}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ClientName: testClientName, PoolSize: 4})
+	tb.Cleanup(func() { _ = cc.Close() })
+	r.client = cc
+	for _, a := range c.Addrs() {
+		r.nodes = append(r.nodes, testClient(tb, "redis://"+a, 1))
+	}
+	return r
+}
+
 // testClient is a client of the test's own, named testClientName.
 func testClient(tb testing.TB, redisURL string, pool int) *redis.Client {
 	tb.Helper()
@@ -75,20 +101,72 @@ func testClient(tb testing.TB, redisURL string, pool int) *redis.Client {
 	return c
 }
 
-// pdpClients counts the connections to Redis that are not the test's own:
-// the PDP's.
-func pdpClients(ctx context.Context, rdb *redis.Client) (int, error) {
-	list, err := rdb.ClientList(ctx).Result()
-	if err != nil {
-		return 0, err
+// pdpClients counts the connections to each node that are not the test's
+// own (the PDP's): their total and the most on one node.
+func (r *scaleRedis) pdpClients(ctx context.Context) (total, perNode int, err error) {
+	for _, n := range r.nodes {
+		list, err := n.ClientList(ctx).Result()
+		if err != nil {
+			return 0, 0, err
+		}
+		c := 0
+		for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
+			if l != "" && !strings.Contains(l, " name="+testClientName+" ") {
+				c++
+			}
+		}
+		total, perNode = total+c, max(perNode, c)
 	}
-	n := 0
-	for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
-		if l != "" && !strings.Contains(l, " name="+testClientName+" ") {
-			n++
+	return total, perNode, nil
+}
+
+// commandCalls is how often the nodes ran a command (INFO commandstats).
+func (r *scaleRedis) commandCalls(t *testing.T, cmd string) int64 {
+	t.Helper()
+	var total int64
+	for _, n := range r.nodes {
+		info, err := n.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_"+cmd+":calls="); ok {
+				var c int64
+				fmt.Sscanf(rest, "%d", &c)
+				total += c
+			}
 		}
 	}
-	return n, nil
+	return total
+}
+
+// checkKeys fails the test for any key that is not of one of the n imported
+// orgs (or the global org list).
+func (r *scaleRedis) checkKeys(t *testing.T, ctx context.Context, n int) {
+	t.Helper()
+	known := map[string]bool{}
+	for i := range n {
+		known[scaleOrg(i)] = true
+	}
+	bad := 0
+	for _, node := range r.nodes {
+		iter := node.Scan(ctx, 0, "*", 1000).Iterator()
+		for iter.Next(ctx) {
+			k := iter.Val()
+			org := ""
+			if a, b := strings.IndexByte(k, '{'), strings.IndexByte(k, '}'); a >= 0 && b > a {
+				org = k[a+1 : b]
+			}
+			if !known[org] && k != "v:orgs" {
+				if bad++; bad <= 10 {
+					t.Errorf("key %.100q belongs to no imported org", k)
+				}
+			}
+		}
+		if err := iter.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // scaleCase is one decision of the scale run and what it must answer.
@@ -165,27 +243,40 @@ func watch(stop <-chan struct{}, wg *sync.WaitGroup, interval time.Duration, fn 
 	}()
 }
 
-// TestThousandOrgs: 1,000 small orgs in one Redis, decisions naming every
-// one of them and 1,000 orgs that do not exist, over HTTP from 16 callers
-// at once against a PDP whose Redis pool is 8. Every answer is right,
-// /ready stays 200 throughout, the PDP never holds more Redis connections
-// than its documented bound (pool + the change feed's one), decisions about
-// unknown orgs write nothing, last_seen is written for the active users of
-// known orgs only, and ids past the bounds are refused (400) before
-// anything is read or written.
+// TestThousandOrgs: many small orgs in one Redis (1,000) or in a Redis
+// Cluster of three masters (300), decisions naming every one of them and as
+// many orgs that do not exist, over HTTP from 16 callers at once against a
+// PDP whose Redis pool is 8. Every answer is right, /ready stays 200
+// throughout, the PDP never holds more Redis connections than its
+// documented bound (the pool per node, plus the change feed's one pub/sub
+// connection), decisions about unknown orgs write nothing, last_seen is
+// written for the active users of known orgs only, and ids past the bounds
+// are refused (400) before anything is read or written.
 func TestThousandOrgs(t *testing.T) {
-	const orgs, pool, callers = 1000, 8, 16
+	cases := []struct {
+		name  string
+		orgs  int
+		redis func(testing.TB) *scaleRedis
+	}{
+		{"redis", 1000, singleRedis},
+		{"cluster", 300, clusterRedis},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { scaleRun(t, tc.redis(t), tc.orgs) })
+	}
+}
+
+func scaleRun(t *testing.T, rd *scaleRedis, orgs int) {
+	const pool, callers = 8, 16
 	ctx := context.Background()
-	rs := redistest.Start(t)
-	importScaleOrgs(t, rs.URL(), orgs)
-	srv := startPDP(t, serve.Config{RedisURL: rs.URL(), Auth: "none", RedisPoolSize: pool})
+	importScaleOrgs(t, rd.client, orgs)
+	srv := startPDP(t, serve.Config{RedisURL: rd.url, RedisCluster: rd.cluster, Auth: "none", RedisPoolSize: pool})
 	base := "http://" + srv.Addr
-	mon := testClient(t, rs.URL(), 1)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: callers}}
 
 	// Watch /ready and the PDP's Redis connections while the run goes on.
 	var notReady []string
-	var maxClients atomic.Int64
+	var maxTotal, maxPerNode atomic.Int64
 	var watchErr atomic.Value
 	stop := make(chan struct{})
 	var watchers sync.WaitGroup
@@ -202,13 +293,13 @@ func TestThousandOrgs(t *testing.T) {
 		}
 	})
 	watch(stop, &watchers, 10*time.Millisecond, func() {
-		n, err := pdpClients(ctx, mon)
+		total, perNode, err := rd.pdpClients(ctx)
 		if err != nil {
 			watchErr.Store(err)
 			return
 		}
-		for cur := maxClients.Load(); int64(n) > cur && !maxClients.CompareAndSwap(cur, int64(n)); cur = maxClients.Load() {
-		}
+		raise(&maxTotal, total)
+		raise(&maxPerNode, perNode)
 	})
 
 	cases := scaleCases(orgs)
@@ -241,7 +332,7 @@ func TestThousandOrgs(t *testing.T) {
 
 	// Ids past the bounds: refused before the facts script runs or anything
 	// is written.
-	evals := func() int64 { return commandCalls(t, mon, "evalsha") + commandCalls(t, mon, "eval") }
+	evals := func() int64 { return rd.commandCalls(t, "evalsha") + rd.commandCalls(t, "eval") }
 	evalsBefore := evals()
 	for _, tc := range []struct {
 		name, org, user, field string
@@ -278,17 +369,20 @@ func TestThousandOrgs(t *testing.T) {
 	if err, _ := watchErr.Load().(error); err != nil {
 		t.Fatalf("CLIENT LIST: %v", err)
 	}
-	if bound := int64(pool + 1); maxClients.Load() > bound || maxClients.Load() < 2 {
-		t.Errorf("the PDP held up to %d Redis connections; the bound is %d (pool %d + the feed's pub/sub)", maxClients.Load(), bound, pool)
+	nodes := int64(len(rd.nodes))
+	if bound := nodes*pool + 1; maxTotal.Load() > bound || maxPerNode.Load() > pool+1 || maxTotal.Load() < 2 {
+		t.Errorf("the PDP held up to %d Redis connections, %d on one node; the bound is %d (pool %d per node + the feed's pub/sub)",
+			maxTotal.Load(), maxPerNode.Load(), bound, pool)
 	}
-	t.Logf("%d decisions, %d orgs, up to %d Redis connections of the PDP (bound %d)", len(cases), orgs, maxClients.Load(), pool+1)
+	t.Logf("%d decisions, %d orgs, up to %d Redis connections of the PDP, %d on one node (bound %d)",
+		len(cases), orgs, maxTotal.Load(), maxPerNode.Load(), nodes*pool+1)
 
 	// Closing the PDP writes the pending last_seen sightings.
 	srv.Close()
-	checkKeys(t, ctx, mon, orgs)
+	rd.checkKeys(t, ctx, orgs)
 	for i := range orgs {
 		org := scaleOrg(i)
-		seen, err := mon.HGetAll(ctx, "v:{"+org+"}:last_seen").Result()
+		seen, err := rd.client.HGetAll(ctx, "v:{"+org+"}:last_seen").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,46 +392,8 @@ func TestThousandOrgs(t *testing.T) {
 	}
 }
 
-// checkKeys fails the test for any key that is not of one of the n imported
-// orgs (or the global org list).
-func checkKeys(t *testing.T, ctx context.Context, rdb *redis.Client, n int) {
-	t.Helper()
-	known := map[string]bool{}
-	for i := range n {
-		known[scaleOrg(i)] = true
+// raise sets m to n if n is larger.
+func raise(m *atomic.Int64, n int) {
+	for cur := m.Load(); int64(n) > cur && !m.CompareAndSwap(cur, int64(n)); cur = m.Load() {
 	}
-	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
-	bad := 0
-	for iter.Next(ctx) {
-		k := iter.Val()
-		org := ""
-		if a, b := strings.IndexByte(k, '{'), strings.IndexByte(k, '}'); a >= 0 && b > a {
-			org = k[a+1 : b]
-		}
-		if !known[org] && k != "v:orgs" {
-			if bad++; bad <= 10 {
-				t.Errorf("key %.100q belongs to no imported org", k)
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// commandCalls is how often Redis ran a command (INFO commandstats).
-func commandCalls(t *testing.T, rdb *redis.Client, cmd string) int64 {
-	t.Helper()
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(info, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_"+cmd+":calls="); ok {
-			var n int64
-			fmt.Sscanf(rest, "%d", &n)
-			return n
-		}
-	}
-	return 0
 }
