@@ -39,8 +39,8 @@ func TestExampleConfigLoads(t *testing.T) {
 		Addr: "127.0.0.1:8181", RedisURL: "redis://127.0.0.1:6379/0", Auth: "oidc",
 		OIDCIssuer: "https://idp.example.com/realms/platform", OIDCAudience: "verdict",
 		MaxBodyBytes: 1 << 20, RequestTimeout: 5 * time.Second, CacheMaxAge: 60 * time.Second, StaleFactsMax: 15 * time.Second,
-		ReadyTimeout: time.Second,
-		FactsCache:   1000, DecisionCache: 10000, MemoryLimitMiB: 200, PolicyDirs: []string{},
+		ReadyTimeout: time.Second, RedisPoolSize: 32,
+		FactsCache: 1000, DecisionCache: 10000, MemoryLimitMiB: 200, PolicyDirs: []string{},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config\n%+v\nwant\n%+v", cfg, want)

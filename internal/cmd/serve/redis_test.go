@@ -1,7 +1,8 @@
 package serve
 
 import (
-	"flag"
+	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -29,9 +30,12 @@ func TestRedisPoolBound(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			cfg, err := load(append(tc.args, "--auth", "none"), fs)
+			var errOut bytes.Buffer
+			cfg, _, ok := load(append(tc.args, "--auth", "none"), io.Discard, &errOut)
+			var err error
+			if !ok {
+				err = errors.New(errOut.String())
+			}
 			var rdb redis.UniversalClient
 			if err == nil {
 				rdb, err = newRedisClient(cfg)
