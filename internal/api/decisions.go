@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -36,6 +37,12 @@ func (s *Server) evaluation(c *gin.Context) {
 // those of the request (401, 403); a failure while deciding is a deny whose
 // context says why (fail closed).
 func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (decision.Decision, error) {
+	return s.decideWith(c, req, path, false)
+}
+
+// decideWith is decide; more says that other items of the request share
+// this one's subject, project and environment (pdp.MoreFollow).
+func (s *Server) decideWith(c *gin.Context, req *authzen.Request, path string, more bool) (decision.Decision, error) {
 	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 	if err := checkOrg(c, path+"context.org", req.Org()); err != nil {
 		return decision.Decision{}, err
@@ -45,7 +52,11 @@ func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (deci
 		return decision.Decision{}, err
 	}
 	start := time.Now()
-	d, derr := s.PDP.Evaluate(c.Request.Context(), req, tok)
+	ctx := c.Request.Context()
+	if more {
+		ctx = pdp.MoreFollow(ctx)
+	}
+	d, derr := s.PDP.Evaluate(ctx, req, tok)
 	if verr.CodeOf(derr) == verr.InvalidInput {
 		// Refused before anything was read (an id past the bounds): the
 		// request is at fault, not the PDP.
@@ -160,8 +171,9 @@ func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) (
 	out := make([]decision.Decision, len(list))
 	errs := make([]error, len(list))
 	reqs := make([]*authzen.Request, len(list))
+	followed := make([]bool, len(list))
 	var first, rest []int
-	leaders := map[[4]string]bool{}
+	leaders := map[[4]string]int{} // scope -> index of its first item
 	for i, item := range list {
 		reqs[i], errs[i] = s.batchParse(top, item, i)
 		if errs[i] != nil {
@@ -170,11 +182,12 @@ func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) (
 		r := reqs[i]
 		r.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 		key := [4]string{r.Org(), r.SubjectID(), r.Project(), r.Environment()}
-		if leaders[key] {
+		if lead, ok := leaders[key]; ok {
+			followed[lead] = true
 			rest = append(rest, i)
 			continue
 		}
-		leaders[key] = true
+		leaders[key] = i
 		first = append(first, i)
 	}
 	for _, wave := range [][]int{first, rest} {
@@ -186,7 +199,7 @@ func (s *Server) batchParallel(c *gin.Context, top map[string]any, list []any) (
 				defer wg.Done()
 				for k := int(next.Add(1) - 1); k < len(wave); k = int(next.Add(1) - 1) {
 					i := wave[k]
-					out[i], errs[i] = s.batchDecided(s.decide(c, reqs[i], batchPath(i)))
+					out[i], errs[i] = s.batchDecided(s.decideWith(c, reqs[i], batchPath(i), followed[i]))
 				}
 			}()
 		}

@@ -153,7 +153,9 @@ func (c *Cache) Facts(ctx context.Context, s Scope) (Facts, error) {
 	healthy := c.health.Healthy()
 	if valid && healthy && time.Since(e.at) < c.cfg.MaxAge {
 		c.hits.Add(1)
-		return e.f, nil
+		f := e.f
+		f.Hit = true
+		return f, nil
 	}
 	if valid && !healthy {
 		// The feed is down: a write may have gone unnoticed. Ask Redis for
@@ -165,7 +167,9 @@ func (c *Cache) Facts(ctx context.Context, s Scope) (Facts, error) {
 		switch {
 		case err == nil && rev == e.f.Revision && change == e.f.Change:
 			c.hits.Add(1)
-			return e.f, nil
+			f := e.f
+			f.Hit = true
+			return f, nil
 		case err == nil:
 			c.Invalidate(s.Org)
 			valid = false

@@ -76,6 +76,8 @@ type Facts struct {
 	// while the store could not be reached, and how long ago they were last
 	// known to be current (bounded by the cache's StaleMax).
 	Stale time.Duration
+	// Hit: answered from the cache (a scope asked about again).
+	Hit bool
 	// Served: Value holds, beside the facts, what the subject is served in
 	// the scope's project and environment (Attach; policies/served).
 	Served bool

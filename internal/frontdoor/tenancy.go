@@ -11,7 +11,13 @@ import (
 // read with it. field names where the id came from.
 func CheckOrgID(field, org string) error {
 	if !orgdoc.ValidOrgID(org) {
-		return verr.New(verr.InvalidInput, field, "org id %q must match %s", org, orgdoc.OrgIDRule)
+		// An error quotes at most the start of what it refuses: a 900 kB
+		// org id is not echoed back.
+		shown := org
+		if len(shown) > 80 {
+			shown = shown[:80] + "…"
+		}
+		return verr.New(verr.InvalidInput, field, "org id %q (%d bytes) must match %s", shown, len(org), orgdoc.OrgIDRule)
 	}
 	return nil
 }

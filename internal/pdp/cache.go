@@ -1,6 +1,7 @@
 package pdp
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,16 @@ type Versioned interface {
 	// MaxAge is how long facts are trusted while current.
 	MaxAge() time.Duration
 }
+
+type moreKey struct{}
+
+// MoreFollow marks ctx of a decision that other decisions of the same
+// subject, project and environment follow (the first item of a batch's
+// scope): what the subject is served there is worked out and kept with the
+// first one already.
+func MoreFollow(ctx context.Context) context.Context { return context.WithValue(ctx, moreKey{}, true) }
+
+func moreFollow(ctx context.Context) bool { v, _ := ctx.Value(moreKey{}).(bool); return v }
 
 // Attacher keeps what a subject is served in a project and environment with
 // the facts it was computed from (facts.Cache).

@@ -116,11 +116,13 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 		return deny(err), false, err
 	}
 	var d decision.Decision
-	if at, ok := s.source.(Attacher); ok && f.Version != 0 && !f.Served && scope.Token == nil &&
+	if at, ok := s.source.(Attacher); ok && (f.Hit || moreFollow(ctx)) && f.Version != 0 && !f.Served && scope.Token == nil &&
 		scope.Subject != "" && scope.Project != "" && scope.Environment != "" {
-		// The first decision of a (subject, project, environment) whose facts
-		// are kept: work out what the subject is served there once, and keep
-		// it with the facts for the decisions that follow.
+		// The second decision of a (subject, project, environment) whose
+		// facts are kept: a session is at work there; work out what the
+		// subject is served once, and keep it with the facts for the
+		// decisions that follow. (Not the first: traffic that never comes
+		// back to a scope would pay for a summary nobody reads.)
 		var served ast.Value
 		d, served, err = s.engine.DecideServed(ctx, in, f.Value)
 		if err == nil {
