@@ -14,6 +14,8 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"strings"
+
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 )
 
@@ -42,12 +44,15 @@ func (c *Config) Validate() error {
 	switch c.Mix {
 	case "":
 		c.Mix = MixSessions
-	case MixSessions, MixUniform:
+	case MixSessions, MixUniform, MixNoRepeat, MixScreens:
 	default:
-		return fmt.Errorf("--mix must be %s or %s", MixSessions, MixUniform)
+		return fmt.Errorf("--mix must be one of %s", strings.Join(Mixes, ", "))
 	}
 	if c.Projects <= 0 {
 		c.Projects = 20
+	}
+	if c.Mix == MixScreens && c.Requests > 0 && c.Requests%ScreenSize != 0 {
+		return fmt.Errorf("--requests must be a multiple of %d with --mix %s (a screen is %d requests)", ScreenSize, MixScreens, ScreenSize)
 	}
 	return nil
 }
@@ -67,7 +72,7 @@ requests about that org instead, as JSON lines for verdict bench.`,
 	cmd.StringVar(&c.Org, "org", "gen", "org id")
 	cmd.IntVar(&c.Projects, "projects", 20, "projects")
 	cmd.IntVar(&c.Requests, "requests", 0, "write this many decision requests (JSON lines) about the org instead of the org")
-	cmd.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project) or uniform (no two requests alike)")
+	cmd.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project), uniform (user, project, environment drawn afresh each time), norepeat (no request ever repeats) or screens (batches of 100 distinct items for one user, project, environment)")
 	out := cmd.String("out", "-", "output `FILE` (- for stdout)")
 	pos, code, ok := cmd.Parse(args, stdout, stderr)
 	if !ok {
@@ -101,6 +106,36 @@ requests about that org instead, as JSON lines for verdict bench.`,
 }
 
 var roles = []string{"User", "Clerk", "Manager", "Auditor", "Agent", "Supervisor"}
+
+// A build's screens: uiFlows UI flows (f0…), each with the components of
+// componentIDs, and one process "pr" with the swimlanes of swimlaneIDs. A
+// screen's worth of distinct decisions (flows, components, swimlane rights:
+// over 100) comes out of one build.
+const uiFlows = 10
+
+var (
+	componentIDs = []string{"btn", "c1", "c2", "c3", "c4", "c5", "c6", "c7"}
+	swimlaneIDs  = []string{"s", "intake", "review", "approve"}
+	laneActions  = []string{"view", "execute", "self_assign"}
+	// Rights per role in each swimlane (JSON, written as is).
+	swimlanesJSON = `{"s":{"Manager":["view","execute","self_assign"]},` +
+		`"intake":{"Clerk":["view","execute","self_assign"],"Agent":["self_assign"]},` +
+		`"review":{"Auditor":["view"],"Supervisor":["view","execute"]},` +
+		`"approve":{"Manager":["execute"],"Supervisor":["view","execute","self_assign"]}}`
+)
+
+// componentRule is component k of UI flow f: btn is hidden for Clerk (as it
+// always was); the others hide or disable one role each, varying by flow.
+func componentRule(f, k int) string {
+	switch {
+	case k == 0:
+		return `{"hidden_for":["Clerk"]}`
+	case k%2 == 1:
+		return fmt.Sprintf(`{"hidden_for":[%q]}`, roles[(f+k)%len(roles)])
+	default:
+		return fmt.Sprintf(`{"disabled_for":[%q]}`, roles[(f+k)%len(roles)])
+	}
+}
 
 var envs = []string{"dev", "uat", "prod"}
 
@@ -164,13 +199,20 @@ func Write(w io.Writer, c Config) error {
 				p(",")
 			}
 			p(`{"id":"b%d","branch":%s,"created":"2026-0%d-01T00:00:00Z","roles":%s,"ui_flows":[`, b, enc([]string{"main", "main", "beta"}[b]), b+1, enc(roles))
-			for f := range 5 {
+			for f := range uiFlows {
 				if f > 0 {
 					p(",")
 				}
-				p(`{"id":"f%d","roles":%s,"components":{"btn":{"hidden_for":["Clerk"]}}}`, f, enc(roles[f%3:f%3+3]))
+				p(`{"id":"f%d","roles":%s,"components":{`, f, enc(roles[f%3:f%3+3]))
+				for k, c := range componentIDs {
+					if k > 0 {
+						p(",")
+					}
+					p(`%s:%s`, enc(c), componentRule(f, k))
+				}
+				p(`}}`)
 			}
-			p(`],"processes":[{"id":"pr","roles":["Clerk","Manager"],"swimlanes":{"s":{"Manager":["view","execute","self_assign"]}}}]}`)
+			p(`],"processes":[{"id":"pr","roles":["Clerk","Manager"],"swimlanes":%s}]}`, swimlanesJSON)
 		}
 		p(`],"environments":{`)
 		for ei, e := range envs {

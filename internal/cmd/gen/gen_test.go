@@ -38,7 +38,7 @@ func TestGeneratedOrgIsValidAndDeterministic(t *testing.T) {
 // The request mix is deterministic, every line is a valid request, and every
 // kind of decision of the mix occurs.
 func TestRequestMix(t *testing.T) {
-	for _, mix := range []string{MixSessions, MixUniform} {
+	for _, mix := range []string{MixSessions, MixUniform, MixNoRepeat} {
 		t.Run(mix, func(t *testing.T) { testMix(t, mix) })
 	}
 }
@@ -78,5 +78,112 @@ func testMix(t *testing.T, mix string) {
 		if kinds[m.kind] == 0 {
 			t.Errorf("no %s request in the mix: %v", m.kind, kinds)
 		}
+	}
+}
+
+// The no-repeat stream never repeats a request, even when a small org runs
+// out of some kinds (they drop out), and says so when it runs out of all.
+func TestNoRepeatNeverRepeats(t *testing.T) {
+	n := 0
+	for _, its := range items {
+		n += len(its)
+	}
+	if n != 105 {
+		t.Fatalf("a build has %d items, the cases below count 105", n)
+	}
+	for _, tc := range []struct {
+		users, requests int
+		wantErr         bool
+	}{
+		{users: 500, requests: 20000},
+		{users: 3, requests: 3 * 2 * 3 * 105, wantErr: false}, // every distinct request (105 items), exactly
+		{users: 3, requests: 3*2*3*105 + 1, wantErr: true},
+	} {
+		cfg := Config{Users: tc.users, Seed: 5, Projects: 2, Requests: tc.requests, Mix: MixNoRepeat}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		err := WriteRequests(&b, cfg)
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%d users, %d requests: err %v, want error %v", tc.users, tc.requests, err, tc.wantErr)
+		}
+		if err != nil {
+			continue
+		}
+		seen := map[string]int{}
+		for i, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
+			if _, err := authzen.ParseRequest(line); err != nil {
+				t.Fatalf("line %d: %v", i+1, err)
+			}
+			if j, ok := seen[string(line)]; ok {
+				t.Fatalf("%d users: line %d repeats line %d: %s", tc.users, i+1, j+1, line)
+			}
+			seen[string(line)] = i
+		}
+		if len(seen) != tc.requests {
+			t.Errorf("%d users: %d distinct requests, want %d", tc.users, len(seen), tc.requests)
+		}
+	}
+}
+
+// The scatter is one-to-one over its whole space.
+func TestScatterIsOneToOne(t *testing.T) {
+	for _, users := range []int{1, 2, 7, 12, 100} {
+		s := newScatter(users, 4, 5)
+		seen := map[[4]int]bool{}
+		for i := range s.size() {
+			u, p, e, it := s.at(i)
+			k := [4]int{u, p, e, it}
+			if seen[k] || u >= users || p >= 4 || e >= len(envs) || it >= 5 {
+				t.Fatalf("%d users: index %d gives %v (seen before: %v)", users, i, k, seen[k])
+			}
+			seen[k] = true
+		}
+	}
+}
+
+// A screen is one user, project and environment asking about ScreenSize
+// distinct items of the build; no two screens share a scope.
+func TestScreens(t *testing.T) {
+	cfg := Config{Users: 50, Seed: 1, Requests: 30 * ScreenSize, Mix: MixScreens}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteRequests(&b, cfg); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n"))
+	if len(lines) != 30*ScreenSize {
+		t.Fatalf("%d lines", len(lines))
+	}
+	scopes := map[string]bool{}
+	for k := 0; k < len(lines); k += ScreenSize {
+		scope, items := "", map[string]bool{}
+		types := map[string]int{}
+		for _, line := range lines[k : k+ScreenSize] {
+			r, err := authzen.ParseRequest(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := r.SubjectID() + " " + r.Project() + " " + r.Environment()
+			if scope != "" && s != scope {
+				t.Fatalf("screen %d mixes scopes %q and %q", k/ScreenSize, scope, s)
+			}
+			scope = s
+			items[string(line)] = true
+			types[r.Resource.Type]++
+		}
+		if len(items) != ScreenSize || types["ui_flow"] == 0 || types["component"] == 0 || types["swimlane"] == 0 {
+			t.Errorf("screen %d: %d distinct items, types %v", k/ScreenSize, len(items), types)
+		}
+		if scopes[scope] {
+			t.Errorf("screen %d repeats scope %s", k/ScreenSize, scope)
+		}
+		scopes[scope] = true
+	}
+	if err := (&Config{Users: 5, Requests: 150, Mix: MixScreens}).Validate(); err == nil {
+		t.Error("a screens mix of 150 requests was accepted")
 	}
 }

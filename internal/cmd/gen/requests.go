@@ -29,10 +29,22 @@ const (
 	// what that screen needs (so some repeat, as UIs re-check on navigation).
 	// openSessions sessions are interleaved, their users drawn uniformly.
 	MixSessions = "sessions"
+	// MixNoRepeat: no two requests alike in the whole stream, by
+	// construction (norepeat.go): kinds in the shares of mixes, users,
+	// projects, environments and items enumerated without repetition.
+	MixNoRepeat = "norepeat"
+	// MixScreens: screens of ScreenSize requests each, one user in one
+	// project and environment asking for ScreenSize distinct UI flows,
+	// components and swimlane rights of the build; no screen repeats
+	// (norepeat.go). Send it in batches of ScreenSize.
+	MixScreens = "screens"
 
 	sessionLength = 10
 	openSessions  = 64
 )
+
+// Mixes lists the request mixes of --mix.
+var Mixes = []string{MixSessions, MixUniform, MixNoRepeat, MixScreens}
 
 // WriteRequests streams c.Requests AuthZEN evaluation requests about the org
 // Write generates with the same configuration, one JSON object per line, in
@@ -42,6 +54,22 @@ func WriteRequests(w io.Writer, c Config) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := rand.New(rand.NewPCG(c.Seed^0x5bd1e995, c.Seed))
 	enc := json.NewEncoder(bw)
+	var err error
+	switch c.Mix {
+	case MixNoRepeat:
+		err = writeNoRepeat(enc, r, c)
+	case MixScreens:
+		err = writeScreens(enc, c)
+	default:
+		err = writeMix(enc, r, c)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeMix(enc *json.Encoder, r *rand.Rand, c Config) error {
 	type session struct {
 		user, project, env string
 		left               int
@@ -66,46 +94,83 @@ func WriteRequests(w io.Writer, c Config) error {
 		} else {
 			s = newSession()
 		}
-		if err := enc.Encode(request(r, c, s.user, s.project, s.env)); err != nil {
+		its := items[drawKind(r, nil)]
+		if err := enc.Encode(its[r.IntN(len(its))].request(c.Org, s.user, s.project, s.env)); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
+	return nil
 }
 
-func request(r *rand.Rand, c Config, user, project, env string) map[string]any {
-	flow := fmt.Sprintf("f%d", r.IntN(5))
-	req := map[string]any{
-		"subject": map[string]any{"type": "user", "id": user},
-		"context": map[string]any{"org": c.Org, "environment": env},
-	}
-	n := r.IntN(100)
-	kind := mixes[len(mixes)-1].kind
+// drawKind draws a kind of decision in the shares of mixes, leaving out the
+// kinds in skip (renormalizing the others); "" when every kind is skipped.
+func drawKind(r *rand.Rand, skip map[string]bool) string {
+	total := 0
 	for _, m := range mixes {
+		if !skip[m.kind] {
+			total += m.pct
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	n := r.IntN(total)
+	for _, m := range mixes {
+		if skip[m.kind] {
+			continue
+		}
 		if n < m.pct {
-			kind = m.kind
-			break
+			return m.kind
 		}
 		n -= m.pct
 	}
-	props := map[string]any{"project": project}
-	switch kind {
-	case "solution":
-		req["action"], req["resource"] = act("access"), map[string]any{"type": "solution", "id": project}
-	case "ui_flow":
-		req["action"], req["resource"] = act("launch"), map[string]any{"type": "ui_flow", "id": flow, "properties": props}
-	case "component":
-		props["ui_flow"] = flow
-		req["action"], req["resource"] = act("view"), map[string]any{"type": "component", "id": "btn", "properties": props}
-	case "process":
-		req["action"], req["resource"] = act("start"), map[string]any{"type": "process", "id": "pr", "properties": props}
-	case "swimlane":
-		props["process"] = "pr"
-		req["action"], req["resource"] = act([]string{"view", "execute", "self_assign"}[r.IntN(3)]), map[string]any{"type": "swimlane", "id": "s", "properties": props}
-	default:
-		req["action"], req["resource"] = act("run"), map[string]any{"type": "flow", "id": "sync", "properties": props}
-	}
-	return req
+	return "" // unreachable: n < total
 }
 
-func act(name string) map[string]any { return map[string]any{"name": name} }
+// item is one thing a request may ask about in a project, whoever asks.
+type item struct {
+	typ, id, action string
+	props           map[string]any // besides the project
+}
+
+// items lists every distinct item of each kind in a generated build (the
+// same in every build): what the no-repeat stream enumerates.
+var items = func() map[string][]item {
+	m := map[string][]item{
+		"solution": {{typ: "solution", action: "access"}}, // its id is the project
+		"process":  {{typ: "process", id: "pr", action: "start"}},
+		"flow":     {{typ: "flow", id: "sync", action: "run"}},
+	}
+	for f := range uiFlows {
+		flow := fmt.Sprintf("f%d", f)
+		m["ui_flow"] = append(m["ui_flow"], item{typ: "ui_flow", id: flow, action: "launch"})
+		for _, c := range componentIDs {
+			m["component"] = append(m["component"], item{typ: "component", id: c, action: "view", props: map[string]any{"ui_flow": flow}})
+		}
+	}
+	for _, lane := range swimlaneIDs {
+		for _, a := range laneActions {
+			m["swimlane"] = append(m["swimlane"], item{typ: "swimlane", id: lane, action: a, props: map[string]any{"process": "pr"}})
+		}
+	}
+	return m
+}()
+
+func (it item) request(org, user, project, env string) map[string]any {
+	res := map[string]any{"type": it.typ}
+	if it.typ == "solution" {
+		res["id"] = project
+	} else {
+		props := map[string]any{"project": project}
+		for k, v := range it.props {
+			props[k] = v
+		}
+		res["id"], res["properties"] = it.id, props
+	}
+	return map[string]any{
+		"subject":  map[string]any{"type": "user", "id": user},
+		"action":   map[string]any{"name": it.action},
+		"resource": res,
+		"context":  map[string]any{"org": org, "environment": env},
+	}
+}
