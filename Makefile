@@ -36,8 +36,10 @@ gotest:
 	$(GO) test -count=1 ./...
 
 # Rego tests through the project's CLI; fails below 90 % policy coverage.
+# Then the hand-written policy that make bench-compare serves with stock OPA.
 policy-test:
 	$(GO) run ./cmd/verdict policy test policies --threshold 90
+	$(GO) run ./cmd/verdict policy test test/benchcompare/handwritten --threshold 90
 
 # Decision corpora replayed in-process (the shared ones when ../shared exists).
 check:
