@@ -28,6 +28,7 @@ test: deps
 
 deps:
 	@sh scripts/ensure-redis.sh
+	@sh scripts/ensure-deb.sh wrk wrk
 
 vet:
 	$(GO) vet ./...
