@@ -14,11 +14,19 @@ import (
 
 var (
 	opaColor     = color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}
+	handColor    = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 	verdictColor = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
 )
 
-// drawPlot draws throughput (per mix) and peak RSS against user count, for both
-// servers, side by side in one PNG.
+// streamDash draws each stream's throughput line its own way.
+var streamDash = map[string][]vg.Length{
+	"sessions": nil,
+	"uniform":  {vg.Points(6), vg.Points(3)},
+	"norepeat": {vg.Points(1.5), vg.Points(2.5)},
+}
+
+// drawPlot draws throughput (per stream) and peak RSS against user count, for
+// the three servers, side by side in one PNG.
 func drawPlot(r Results, path string) error {
 	if len(r.Sizes) == 0 {
 		return nil
@@ -28,7 +36,11 @@ func drawPlot(r Results, path string) error {
 		name string
 		c    color.Color
 		get  func(Size) Server
-	}{{"stock OPA", opaColor, func(s Size) Server { return s.OPA }}, {"verdict", verdictColor, func(s Size) Server { return s.Verdict }}}
+	}{
+		{"OPA + Verdict bundle", opaColor, func(s Size) Server { return s.OPA }},
+		{"OPA + hand-written", handColor, func(s Size) Server { return s.Hand }},
+		{"verdict", verdictColor, func(s Size) Server { return s.Verdict }},
+	}
 	tp := plot.New()
 	tp.Title.Text = "Decisions per second"
 	tp.X.Label.Text = "end users in the org"
@@ -36,10 +48,7 @@ func drawPlot(r Results, path string) error {
 	tp.X.Scale, tp.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 	tp.Legend.Left = true // the bottom left stays empty: throughput starts well above 0
 	for _, mix := range mixesOf(r.Sizes[0]) {
-		dash := []vg.Length{}
-		if mix == "uniform" {
-			dash = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
+		dash := streamDash[mix]
 		for _, srv := range lines {
 			pts := plotter.XYs{}
 			for _, s := range r.Sizes {
@@ -69,7 +78,7 @@ func drawPlot(r Results, path string) error {
 		}
 	}
 
-	img := vgimg.New(vg.Points(900), vg.Points(380))
+	img := vgimg.New(vg.Points(1000), vg.Points(480))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(20), PadTop: vg.Points(10), PadBottom: vg.Points(10), PadLeft: vg.Points(10), PadRight: vg.Points(10)}
 	tp.Draw(tiles.At(dc, 0, 0))

@@ -14,18 +14,46 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/bench"
+	"github.com/verdict-pdp/verdict/internal/cmd/gen"
 )
 
 const org = "gen"
 
+// genVersion names the shape of what `verdict gen` writes; cached files of
+// another shape (an older checkout's) are not reused. Bump it when gen's
+// output changes.
+const genVersion = "g2"
+
+// Each phase sends its own part of a request file (fractions of its lines),
+// the same part to every server: no phase replays requests an earlier one
+// sent (which a decision cache would answer).
+const (
+	warmFrom, warmTo             = 0.00, 0.05
+	throughputFrom, throughputTo = 0.05, 0.55
+	latencyFrom, latencyTo       = 0.55, 0.85
+	agreeFrom                    = 0.90
+)
+
+// target is one server under test.
+type target struct {
+	s    *Server
+	url  string
+	api  string // "opa" (OPA's data API) or "authzen"
+	path string // request path
+	data string // with api "opa": the data path queried
+}
+
 // measureSize runs everything for one org size.
 func measureSize(ctx context.Context, c config, b binaries, users int) (Size, error) {
-	s := Size{Users: users, OPA: Server{Name: "stock OPA " + b.opaVersion, Mix: map[string]Mix{}},
-		Verdict: Server{Name: "verdict serve", Mix: map[string]Mix{}}}
-	tag := fmt.Sprintf("%d-s%d", users, c.seed)
+	s := Size{Users: users,
+		OPA:       Server{Name: "OPA " + b.opaVersion + " + Verdict bundle", Mix: map[string]Mix{}},
+		Hand:      Server{Name: "OPA " + b.opaVersion + " + hand-written", Mix: map[string]Mix{}},
+		Verdict:   Server{Name: "verdict serve", Mix: map[string]Mix{}},
+		Agreement: map[string]Agreement{}}
+	tag := fmt.Sprintf("%d-s%d-%s", users, c.seed, genVersion)
 	doc := filepath.Join(c.work, "org-"+tag+".json")
 	bundle := filepath.Join(c.work, "org-"+tag+".tar.gz")
-	gen := func(out string, args ...string) error {
+	genFile := func(out string, args ...string) error {
 		if _, err := os.Stat(out); err == nil {
 			return nil // generated data is deterministic: reuse it
 		}
@@ -35,25 +63,35 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 		}
 		return os.Rename(out+".tmp", out)
 	}
-	logf("%d users: generating the org and the request mixes", users)
-	if err := gen(doc); err != nil {
+	logf("%d users: generating the org and the request files", users)
+	if err := genFile(doc); err != nil {
 		return s, err
 	}
 	mixFile := map[string]string{}
-	for _, m := range c.mixes {
+	for _, m := range append(append([]string(nil), c.mixes...), gen.MixScreens) {
 		mixFile[m] = filepath.Join(c.work, fmt.Sprintf("req-%s-%s-%d.jsonl", tag, m, c.requests))
-		if err := gen(mixFile[m], "--requests", strconv.Itoa(c.requests), "--mix", m); err != nil {
+		if err := genFile(mixFile[m], "--requests", strconv.Itoa(c.requests), "--mix", m); err != nil {
 			return s, err
 		}
 	}
 	if _, err := os.Stat(bundle); err != nil {
-		logf("%d users: building the bundle for stock OPA", users)
+		logf("%d users: building Verdict's bundle for stock OPA", users)
 		if err := runCmd(ctx, b.verdict, "bundle", "build", "--from", doc, "--org", org, "--out", bundle); err != nil {
 			return s, err
 		}
 	}
 	if fi, err := os.Stat(bundle); err == nil {
 		s.BundleBytes = fi.Size()
+	}
+	hand, err := handBundleName(bundle)
+	if err != nil {
+		return s, err
+	}
+	if _, err := os.Stat(hand); err != nil {
+		logf("%d users: building the hand-written bundle (the same data.json)", users)
+		if err := writeHandBundle(bundle, hand); err != nil {
+			return s, err
+		}
 	}
 
 	// Redis, fresh, without persistence: the import is measured, not a disk.
@@ -99,98 +137,131 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 	if err != nil {
 		return s, err
 	}
-
-	// Stock OPA on the bundle.
-	oaddr, _ := freeAddr()
-	ostart := time.Now()
-	op, err := start("opa", filepath.Join(c.work, "opa-"+tag+".log"), b.opa,
-		"run", "--server", "--addr", oaddr, "--log-level", "error", bundle)
-	if err != nil {
-		return s, err
+	// The three servers, started one after the other (each timed to its
+	// first answer alone), loaded one after the other.
+	bundleData := "verdict/orgs/" + org + "/main/decision"
+	targets := []*target{
+		{s: &s.OPA, api: "opa", path: "/v1/data/" + bundleData, data: bundleData},
+		{s: &s.Hand, api: "opa", path: "/v1/data/" + handPath, data: handPath},
+		{s: &s.Verdict, api: "authzen", path: "/access/v1/evaluation"},
 	}
-	defer op.stop()
-	opaURL := "http://" + oaddr
-	opaPath := "verdict/orgs/" + org + "/main/decision"
-	ttfa, err := firstAnswer(ctx, op, ostart, opaURL+"/v1/data/"+opaPath, []byte(`{"input":`+string(first)+`}`), 5*time.Minute)
-	if err != nil {
-		return s, err
-	}
-	s.OPA.FirstAnswerSeconds = ttfa.Seconds()
-	logf("%d users: stock OPA answered %.2fs after start", users, ttfa.Seconds())
-
-	// Verdict on Redis.
-	vaddr, _ := freeAddr()
-	vstart := time.Now()
-	vp, err := start("verdict", filepath.Join(c.work, "verdict-"+tag+".log"), b.verdict,
-		"serve", "--addr", vaddr, "--redis-url", "redis://"+raddr, "--auth", "none")
-	if err != nil {
-		return s, err
-	}
-	defer vp.stop()
-	verdictURL := "http://" + vaddr
-	ttfa, err = firstAnswer(ctx, vp, vstart, verdictURL+"/access/v1/evaluation", first, time.Minute)
-	if err != nil {
-		return s, err
-	}
-	s.Verdict.FirstAnswerSeconds = ttfa.Seconds()
-	logf("%d users: verdict answered %.3fs after start", users, ttfa.Seconds())
-
-	// Each phase sends its own part of the mix, the same part to both
-	// servers: no phase replays requests an earlier one sent (which a
-	// decision cache would answer).
-	const (
-		warmPart, throughputPart, latencyPart, batchPart = 0.0, 0.1, 0.5, 0.75
-	)
-	load := func(url string, api string, mix string, part float64, rate float64, conc, batch int, d time.Duration) (bench.Result, error) {
-		per := max(batch, 1)
-		cfg := bench.Config{URL: url, API: api, OPAPath: opaPath, Duration: d, Concurrency: conc, Batch: batch,
-			MaxRequests: int64(float64(c.requests) * 0.25 / float64(per)), Corpora: []string{mixFile[mix]}, Rate: rate,
-			Offset: int(part * float64(c.requests) / float64(per))}
-		if err := cfg.Validate(); err != nil {
-			return bench.Result{}, err
+	opaT, handT, verdictT := targets[0], targets[1], targets[2]
+	procs := make([]*proc, len(targets))
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.stop()
+			}
 		}
-		return bench.Load(ctx, cfg)
+	}()
+	for i, t := range targets {
+		addr, err := freeAddr()
+		if err != nil {
+			return s, err
+		}
+		t.url = "http://" + addr
+		var p *proc
+		t0, limit, body := time.Now(), 5*time.Minute, []byte(`{"input":`+string(first)+`}`)
+		switch t {
+		case opaT:
+			p, err = start("opa", filepath.Join(c.work, "opa-"+tag+".log"), b.opa, "run", "--server", "--addr", addr, "--log-level", "error", bundle)
+		case handT:
+			p, err = start("opa (hand-written)", filepath.Join(c.work, "opa-hand-"+tag+".log"), b.opa, "run", "--server", "--addr", addr, "--log-level", "error", hand)
+		default:
+			p, err = start("verdict", filepath.Join(c.work, "verdict-"+tag+".log"), b.verdict, "serve", "--addr", addr, "--redis-url", "redis://"+raddr, "--auth", "none")
+			limit, body = time.Minute, first
+		}
+		if err != nil {
+			return s, err
+		}
+		procs[i] = p
+		ttfa, err := firstAnswer(ctx, p, t0, t.url+t.path, body, limit)
+		if err != nil {
+			return s, err
+		}
+		t.s.FirstAnswerSeconds = ttfa.Seconds()
+		logf("%d users: %s answered %.3fs after start", users, t.s.Name, ttfa.Seconds())
 	}
-	// Both servers, in the order they are loaded.
-	servers := []struct {
-		s        *Server
-		url, api string
-	}{{&s.OPA, opaURL, "opa"}, {&s.Verdict, verdictURL, "authzen"}}
+
+	lines := func(from, to float64) (int, int) {
+		a := int(from * float64(c.requests))
+		return a, max(int(to*float64(c.requests))-a, 1)
+	}
+	// Do the three agree? Verdict is the reference.
 	for _, mix := range c.mixes {
-		for _, srv := range servers {
-			// A short warm-up, alike for both, then the measured closed loop.
-			if _, err := load(srv.url, srv.api, mix, warmPart, 0, c.concurrency, 1, 3*time.Second); err != nil {
-				return s, err
-			}
-			r, err := load(srv.url, srv.api, mix, throughputPart, 0, c.concurrency, 1, c.duration)
-			if err != nil {
-				return s, err
-			}
-			srv.s.Mix[mix] = Mix{DecisionsPerSec: float64(r.Decisions) / r.Elapsed.Seconds(), Errors: r.Errors}
-			logf("%d users, %s mix, %s: %s", users, mix, srv.s.Name, r)
+		at, _ := lines(agreeFrom, 1)
+		a, err := checkAgreement(ctx, mixFile[mix], at, c.agree, verdictT, opaT, handT)
+		if err != nil {
+			return s, err
 		}
-		// The same open-loop load on both: half of what stock OPA sustains.
-		rate := s.OPA.Mix[mix].DecisionsPerSec / 2
-		for _, srv := range servers {
-			r, err := load(srv.url, srv.api, mix, latencyPart, rate, 64, 1, c.duration)
-			if err != nil {
-				return s, err
-			}
-			m := srv.s.Mix[mix]
-			m.Rate, m.P50, m.P99 = rate, ms(r.P50), ms(r.P99)
-			m.Errors += r.Errors
-			srv.s.Mix[mix] = m
-			logf("%d users, %s mix at %.0f/s, %s: %s", users, mix, rate, srv.s.Name, r)
+		s.Agreement[mix] = a
+		logf("%d users, %s mix: %d requests checked: hand-written disagrees with verdict on %d decisions, OPA bundle on %d (%d contexts)",
+			users, mix, a.Checked, a.HandDecision, a.BundleDecision, a.BundleContext)
+		for _, e := range a.Examples {
+			logf("  %s", e)
 		}
 	}
-	// One AuthZEN batch of 100 evaluations at a time: its latency.
-	r, err := load(verdictURL, "authzen", c.mixes[0], batchPart, 0, 1, 100, c.duration/2)
+
+	wrkRun := func(t *target, mix string, from, to float64, d time.Duration) (wrkResult, error) {
+		at, n := lines(from, to)
+		return runWrk(ctx, c.work, wrkLoad{url: t.url, path: t.path, api: t.api, file: mixFile[mix], start: at, count: n,
+			threads: c.threads, conns: c.concurrency, duration: d})
+	}
+	for _, mix := range c.mixes {
+		for _, t := range targets {
+			// A short warm-up, alike for all, then the measured closed loop.
+			if _, err := wrkRun(t, mix, warmFrom, warmTo, 3*time.Second); err != nil {
+				return s, err
+			}
+			r, err := wrkRun(t, mix, throughputFrom, throughputTo, c.duration)
+			if err != nil {
+				return s, err
+			}
+			t.s.Mix[mix] = Mix{DecisionsPerSec: r.perSec(), Errors: r.errors(), Repeated: r.Repeated}
+			logf("%d users, %s mix, %s: %s", users, mix, t.s.Name, r)
+		}
+		// The same open-loop load on all: half of what the faster stock OPA
+		// sustains on this mix.
+		peak, of := s.OPA.Mix[mix].DecisionsPerSec, s.OPA.Name
+		if h := s.Hand.Mix[mix].DecisionsPerSec; h > peak {
+			peak, of = h, s.Hand.Name
+		}
+		rate := max(peak/2, 1)
+		for _, t := range targets {
+			at, n := lines(latencyFrom, latencyTo)
+			cfg := bench.Config{URL: t.url, API: t.api, OPAPath: t.data, Duration: c.duration, Concurrency: 64,
+				MaxRequests: int64(n), Corpora: []string{mixFile[mix]}, Rate: rate, Offset: at}
+			if err := cfg.Validate(); err != nil {
+				return s, err
+			}
+			r, err := bench.Load(ctx, cfg)
+			if err != nil {
+				return s, err
+			}
+			m := t.s.Mix[mix]
+			m.Rate, m.RateOf, m.P50, m.P99 = rate, of, ms(r.P50), ms(r.P99)
+			m.Errors += r.Errors
+			t.s.Mix[mix] = m
+			logf("%d users, %s mix at %.0f/s, %s: %s", users, mix, rate, t.s.Name, r)
+		}
+	}
+	// Screens: one AuthZEN batch of 100 distinct items for one user in one
+	// project and environment at a time, a new screen each time.
+	screens := c.requests / gen.ScreenSize
+	cfg := bench.Config{URL: verdictT.url, API: "authzen", Duration: c.duration / 2, Concurrency: 1, Batch: gen.ScreenSize,
+		MaxRequests: int64(screens), Corpora: []string{mixFile[gen.MixScreens]}}
+	if err := cfg.Validate(); err != nil {
+		return s, err
+	}
+	r, err := bench.Load(ctx, cfg)
 	if err != nil {
 		return s, err
 	}
-	s.Batch100 = &Latency{P50: ms(r.P50), P99: ms(r.P99), Errors: r.Errors}
-	logf("%d users, batches of 100, verdict: %s", users, r)
-	s.OPA.PeakRSSMiB, s.Verdict.PeakRSSMiB = op.peakMiB(), vp.peakMiB()
+	s.Screen100 = &Latency{P50: ms(r.P50), P99: ms(r.P99), Errors: r.Errors, Screens: r.Requests}
+	logf("%d users, screens of 100 (one batch each), verdict: %s", users, r)
+	for i, t := range targets {
+		t.s.PeakRSSMiB = procs[i].peakMiB()
+	}
 	return s, nil
 }
 
