@@ -118,7 +118,7 @@ func (t *target) ask(ctx context.Context, client *http.Client, line []byte) answ
 		return answer{err: fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)}
 	}
 	var d struct {
-		Decision *bool         `json:"decision"`
+		Decision *bool          `json:"decision"`
 		Context  map[string]any `json:"context"`
 		Result   *struct {
 			Decision *bool          `json:"decision"`

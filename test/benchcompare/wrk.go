@@ -24,10 +24,10 @@ var replayLua []byte
 // wrkLoad is one closed-loop wrk run.
 type wrkLoad struct {
 	url, path, api string // base URL, request path, "opa" or "authzen"
-	file               string
-	start, count       int // the part of file sent: lines [start, start+count)
-	threads, conns     int
-	duration           time.Duration
+	file           string
+	start, count   int // the part of file sent: lines [start, start+count)
+	threads, conns int
+	duration       time.Duration
 }
 
 // wrkResult is what a run measured (replay.lua's done()).
