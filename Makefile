@@ -51,9 +51,10 @@ check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./test/
 
-## bench-compare: verdict serve against the stock OPA server, same facts, rules,
-## request mix and load generator, at 10k and 1M users (not part of `make
-## test`; about 15 minutes the first time). Results: docs/bench-compare/.
+## bench-compare: verdict serve against two stock OPA servers (on Verdict's
+## bundle, and on a hand-written policy), same facts, the same wrk load, three
+## request streams, at 10k and 1M users (not part of `make test`; about 30
+## minutes the first time). Results: docs/bench-compare/.
 BENCH_USERS ?= 10000,1000000
 bench-compare: deps
 	$(GO) run ./test/benchcompare --users $(BENCH_USERS)

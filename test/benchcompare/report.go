@@ -15,7 +15,7 @@ func report(w io.Writer, r Results) {
 	fmt.Fprintf(w, "\nbench-compare  machine: %s\n", r.Machine)
 	fmt.Fprintf(w, "throughput: wrk, %d threads, %d connections, %s per run, each request sent once; latency: open loop at half of the faster stock OPA's throughput on that stream (rate, and whose), the same for all three\n\n",
 		r.Threads, r.Concurrency, r.Duration)
-	fmt.Fprintf(w, "%-9s %-9s %-32s %12s %9s %9s %16s %9s %11s\n", "users", "stream", "server", "decisions/s", "p50 ms", "p99 ms", "at rate/s", "RSS MiB", "1st answer")
+	fmt.Fprintf(w, "%-9s %-9s %-32s %12s %9s %9s %16s %9s %11s\n", "users", "stream", "server", "decisions/s", "p50 ms", "p99 ms", "at rate", "RSS MiB", "1st answer")
 	for _, s := range r.Sizes {
 		for _, mix := range mixesOf(s) {
 			for _, srv := range s.servers() {
@@ -70,7 +70,7 @@ func rateOf(m Mix) string {
 	if strings.HasSuffix(m.RateOf, "hand-written") {
 		of = "hand"
 	}
-	return fmt.Sprintf("%.0f (%s)", m.Rate, of)
+	return fmt.Sprintf("%.0f/s (%s)", m.Rate, of)
 }
 
 func mixesOf(s Size) []string {
@@ -149,7 +149,7 @@ func targets(r Results) []string {
 		}
 		for _, mix := range mixesOf(sz) {
 			v := sz.Verdict.Mix[mix]
-			check(v.P99 <= 5 && v.Rate > 0, "%d users, %s: verdict p99 %.2f ms (p50 %.2f) at %s/s (target <= 5 ms at half of stock OPA's peak)", sz.Users, mix, v.P99, v.P50, rateOf(v))
+			check(v.P99 <= 5 && v.Rate > 0, "%d users, %s: verdict p99 %.2f ms (p50 %.2f) at %s (target <= 5 ms at half of stock OPA's peak)", sz.Users, mix, v.P99, v.P50, rateOf(v))
 		}
 		if sc := sz.Screen100; sc != nil && sc.Errors == 0 {
 			check(sc.P50 <= 2, "%d users: a screen (batch of 100 distinct decisions, one user): p50 %.2f ms, p99 %.2f ms (target p50 <= 2 ms)", sz.Users, sc.P50, sc.P99)

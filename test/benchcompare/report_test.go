@@ -37,7 +37,7 @@ func TestTargets(t *testing.T) {
 		"MET    10000 users, uniform: verdict 24000/s = 4.00x",
 		"MISSED 1000000 users, sessions: verdict 6000/s = 4.00x OPA bundle (1500/s), 1.94x OPA hand-written (3100/s)",
 		"MISSED 1000000 users, norepeat: verdict 18000/s = 4.00x OPA bundle (4500/s), 1.94x OPA hand-written (9300/s) (target >= 2x both)",
-		"MET    10000 users, norepeat: verdict p99 4.00 ms (p50 1.00) at 1000 (hand)/s",
+		"MET    10000 users, norepeat: verdict p99 4.00 ms (p50 1.00) at 1000/s (hand)",
 		"MISSED peak RSS of verdict serve 300 MiB at 1000000 users (target <= 256 MiB)",
 		"MET    verdict's first answer 0.100s after start at 1000000 users (target <= 1 s)",
 		"MET    1000000 users: a screen (batch of 100 distinct decisions, one user): p50 1.50 ms",
@@ -101,7 +101,7 @@ func TestPlotAndReportShowThreeServers(t *testing.T) {
 	var out bytes.Buffer
 	report(&out, sample())
 	for _, want := range []string{"verdict vs OPA bundle", "verdict vs OPA hand-written", "OPA v1 + hand-written", "OPA v1 + Verdict bundle",
-		"1000000   norepeat  verdict serve", "1000 (hand)", "screens   verdict serve"} {
+		"1000000   norepeat  verdict serve", "1000/s (hand)", "screens   verdict serve"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
