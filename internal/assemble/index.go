@@ -126,6 +126,11 @@ func NewEnvIndex(e *orgdoc.Environment) *EnvIndex {
 			case orgdoc.OverrideUsername:
 				ei.UsernameOverrides[o.Username] = PolicyValue(o.Policy)
 			case orgdoc.OverrideGroup:
+				// Several overrides of one group: the lowest priority number
+				// wins (rule 3), wherever it is listed.
+				if cur, ok := ei.GroupOverrides[o.Group].(map[string]any); ok && !lower(o.Priority, cur["priority"]) {
+					continue
+				}
 				ei.GroupOverrides[o.Group] = map[string]any{"priority": priority(o.Priority), "policy": PolicyValue(o.Policy)}
 			case orgdoc.OverrideRole:
 				ei.RoleOverrides[o.Role] = map[string]any{"priority": priority(o.Priority), "policy": PolicyValue(o.Policy)}
@@ -147,6 +152,19 @@ func priority(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+// lower reports whether priority p is lower than cur (an indexed priority);
+// a missing priority (refused by validation) never wins over a present one.
+func lower(p *int, cur any) bool {
+	c, ok := cur.(int)
+	switch {
+	case p == nil:
+		return false
+	case !ok:
+		return true
+	}
+	return *p < c
 }
 
 func appendUnique(xs []string, add ...string) []string {

@@ -1,9 +1,6 @@
 package assemble
 
 import (
-	"time"
-
-	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 )
 
@@ -88,10 +85,10 @@ func BuildValue(b orgdoc.Build) map[string]any {
 		"branch": b.Branch, "created": b.Created, "roles": strs(b.Roles),
 		"ui_flows": flows, "processes": procs,
 	}
-	// The creation time as the policies compare it (facts.CreatedKeyLayout):
-	// UTC, fixed width, ordered as text. A validated build always parses.
-	if t, err := time.Parse(time.RFC3339, b.Created); err == nil {
-		m["created_key"] = t.UTC().Format(facts.CreatedKeyLayout)
+	// created_key is what latest_on_branch compares (as text). A build
+	// without one (a time validation refuses) is never the latest.
+	if k, err := orgdoc.CreatedKey(b.Created); err == nil {
+		m["created_key"] = k
 	}
 	return m
 }

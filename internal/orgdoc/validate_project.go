@@ -3,7 +3,6 @@ package orgdoc
 import (
 	"slices"
 	"strings"
-	"time"
 )
 
 func (v *orgValidator) projects() error {
@@ -59,8 +58,8 @@ func (v *orgValidator) build(bp string, b *Build, ids nameSet) error {
 	if b.Branch == "" {
 		return invalid(field(bp, "branch"), "branch is required")
 	}
-	if _, err := time.Parse(time.RFC3339, b.Created); err != nil {
-		return invalid(field(bp, "created"), "created %q must be an RFC 3339 time", b.Created)
+	if _, err := CreatedKey(b.Created); err != nil {
+		return invalid(field(bp, "created"), "%v", err)
 	}
 	catalog := nameSet{}
 	for k, r := range b.Roles {

@@ -133,6 +133,8 @@ var orgErrorCases = []orgErrorCase{
 	{"duplicate build id", []mut{set("b1", at(pP, "builds", 1, "id")...)}, verr.Invalid, "projects[0].builds[1].id"},
 	{"branch missing", []mut{set("", at(pB, "branch")...)}, verr.Invalid, fB + ".branch"},
 	{"created not RFC 3339", []mut{set("2026-01-01", at(pB, "created")...)}, verr.Invalid, fB + ".created"},
+	{"created UTC year before 0000", []mut{set("0000-01-01T00:00:00+01:00", at(pB, "created")...)}, verr.Invalid, fB + ".created"},
+	{"created UTC year after 9999", []mut{set("9999-12-31T23:00:00-05:00", at(pB, "created")...)}, verr.Invalid, fB + ".created"},
 	{"build role empty", []mut{set("", at(pB, "roles", 1)...)}, verr.Invalid, fB + ".roles[1]"},
 	{"build role repeated", []mut{set("User", at(pB, "roles", 1)...)}, verr.Invalid, fB + ".roles[1]"},
 	{"ui flow id missing", []mut{set("", at(pB, "ui_flows", 0, "id")...)}, verr.Invalid, fB + ".ui_flows[0].id"},
@@ -239,6 +241,12 @@ func TestOrgAccepts(t *testing.T) {
 		{"share of an org role outside the build", []mut{set(list("Old"), at(pE, "shares", 0, "roles")...)}},
 		{"null lists and maps", []mut{set(nil, "users", 0, "attributes"), set(nil, at(pE, "shares")...), set(nil, at(pAP, "overrides")...)}},
 		{"no active policy", []mut{set(del, at(pAP)...)}},
+		// Rule 3: the lowest priority number among them wins (README).
+		{"several overrides of one group", []mut{set(obj("type", "group", "group", "Team A", "priority", 7, "policy", obj("build", "b1")), at(pO, 4)...)}},
+		// Outside int64 nanoseconds (1677-2262), inside years 0000-9999.
+		{"created in year 0000", []mut{set("0000-01-01T00:00:00Z", at(pB, "created")...)}},
+		{"created in year 0001", []mut{set("0001-01-01T00:00:00Z", at(pB, "created")...)}},
+		{"created in year 9999", []mut{set("9999-12-31T23:59:59.999999999Z", at(pB, "created")...)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

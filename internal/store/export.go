@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -163,7 +164,7 @@ func EnvFromHash(h map[string]string) *orgdoc.Environment {
 				e.ActivePolicy = &orgdoc.ActivePolicy{}
 			}
 			e.ActivePolicy.Default = ap.Default
-		case f == FieldRoleOverride:
+		case f == FieldRoleOverride, strings.HasPrefix(f, PrefixShadowedGroupOverride):
 			var list []json.RawMessage
 			_ = json.Unmarshal([]byte(raw), &list)
 			for _, r := range list {

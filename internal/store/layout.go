@@ -268,16 +268,23 @@ func (l *orgLayout) env(key string, e *orgdoc.Environment) {
 	if ap := e.ActivePolicy; ap != nil {
 		l.w.hset(key, FieldActivePolicy, WithSeq(map[string]any{"default": ap.Default}, l.next()))
 		var roleOverrides []string
-		for _, o := range ap.Overrides {
+		winners := groupOverrideWinners(ap.Overrides)
+		shadowed := map[string][]string{}
+		for i, o := range ap.Overrides {
 			v := WithSeq(o, l.next())
-			switch o.Type {
-			case orgdoc.OverrideUsername:
+			switch {
+			case o.Type == orgdoc.OverrideUsername:
 				l.w.hset(key, PrefixUsernameOverride+o.Username, v)
-			case orgdoc.OverrideGroup:
+			case o.Type == orgdoc.OverrideGroup && winners[o.Group] == i:
 				l.w.hset(key, PrefixGroupOverride+o.Group, v)
+			case o.Type == orgdoc.OverrideGroup:
+				shadowed[o.Group] = append(shadowed[o.Group], v)
 			default:
 				roleOverrides = append(roleOverrides, v)
 			}
+		}
+		for g, list := range shadowed {
+			l.w.hset(key, PrefixShadowedGroupOverride+g, "["+strings.Join(list, ",")+"]")
 		}
 		if len(roleOverrides) > 0 {
 			l.w.hset(key, FieldRoleOverride, "["+strings.Join(roleOverrides, ",")+"]")
@@ -290,6 +297,24 @@ func (l *orgLayout) env(key string, e *orgdoc.Environment) {
 		}
 		l.w.hset(key, f, WithSeq(s, l.next()))
 	}
+}
+
+// groupOverrideWinners returns, per group, the index of its override with
+// the lowest priority number: the one rule 3 uses when a group has several.
+// The decision path reads go:<group> only, so that is the one stored there;
+// the others are kept in gx:<group> for export and the admin API.
+func groupOverrideWinners(ovs []orgdoc.Override) map[string]int {
+	w := map[string]int{}
+	for i, o := range ovs {
+		if o.Type != orgdoc.OverrideGroup || o.Priority == nil {
+			continue
+		}
+		if j, ok := w[o.Group]; ok && *ovs[j].Priority <= *o.Priority {
+			continue
+		}
+		w[o.Group] = i
+	}
+	return w
 }
 
 // SubjectKey names a subject in `droles`: "u:<user>" or "g:<group>".

@@ -179,6 +179,10 @@ const (
 	PrefixGroupShare       = "sg:"
 	PrefixUsernameOverride = "uo:"
 	PrefixGroupOverride    = "go:"
+	// PrefixShadowedGroupOverride holds a group's other overrides (a JSON
+	// list) when a document lists several for it: never read by decisions,
+	// which read the lowest priority one in PrefixGroupOverride.
+	PrefixShadowedGroupOverride = "gx:"
 )
 
 // WithSeq renders v as a JSON object with an extra "#" member: the position

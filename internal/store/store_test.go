@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/verdict-pdp/verdict/internal/conformance"
@@ -21,6 +22,8 @@ import (
 // is present.
 func corpusFiles(t *testing.T) []string {
 	files := []string{"../../data/demo.json"}
+	own, _ := filepath.Glob("../../test/corpus/*.json")
+	files = append(files, own...)
 	if _, err := os.Stat("../../../shared/conformance/acme.json"); err == nil {
 		files = append(files, "../../../shared/conformance/acme.json")
 	} else {

@@ -46,7 +46,10 @@ build_id := b if {
 	lib.builds[b]
 } else := latest_on_branch(selection.policy.latest_on_branch) if lib.compute
 
-# The newest build on a branch.
+# The newest build on a branch, by creation time, ties broken by build id.
+# created_key is the creation time in UTC, fixed width (docs/data-model.md):
+# it orders as text over the whole range the org document allows, where a
+# time builtin would fail outside int64 nanoseconds and drop the build.
 latest_on_branch(branch) := max([[b.created_key, id] |
 	some id, b in lib.builds
 	b.branch == branch

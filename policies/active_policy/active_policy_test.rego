@@ -53,3 +53,46 @@ test_empty_branch_reason if {
 test_no_active_policy if {
 	"project p has no active policy in environment bare" in texts("u-ann", "bare")
 }
+
+# Builds dated outside the int64-nanosecond range (1677-2262) are compared
+# like any other, by created_key: the newest is served, and a branch whose
+# only build is dated 0001 still serves it.
+extreme_builds := {
+	"z0": {"branch": "main", "created": "0001-01-01T00:00:00Z", "created_key": "0001-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}},
+	"z1": {"branch": "main", "created": "2026-01-01T00:00:00Z", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}},
+	"z2": {"branch": "main", "created": "2300-01-01T00:00:00Z", "created_key": "2300-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}},
+	"old": {"branch": "beta", "created": "0001-01-01T00:00:00Z", "created_key": "0001-01-01T00:00:00.000000000Z", "roles": ["Basic"], "ui_flows": {}, "processes": {}},
+}
+
+served_with_builds(user, bs) := x if {
+	x := ap.build_id with input as in_env(user, "prod")
+		with data.verdict_data.orgs as fixture.orgs
+		with data.verdict_data.orgs.t.projects.p.builds as bs
+}
+
+test_latest_on_branch_after_2262 if served_with_builds("u-cat", extreme_builds) == "z2"
+
+test_latest_on_branch_before_1677 if served_with_builds("u-ben", extreme_builds) == "old"
+
+# Ties on created_key: the greatest build id.
+test_latest_on_branch_tie if {
+	bs := {
+		"a": {"branch": "main", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": []},
+		"c": {"branch": "main", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": []},
+		"b": {"branch": "main", "created_key": "2026-01-01T00:00:00.000000000Z", "roles": []},
+	}
+	served_with_builds("u-cat", bs) == "c"
+}
+
+# The index keeps one override per group: the lowest priority number when an
+# org document lists several (groups A 1, B 2, A 3 index as A 1, B 2). cat
+# is in Pilot and Canary: the lower of the two indexed priorities wins.
+test_lowest_indexed_priority_wins if {
+	x := [ap.selection.rule, ap.selection.group, ap.build_id] with input as in_env("u-cat", "prod")
+		with data.verdict_data.orgs as fixture.orgs
+		with data.verdict_data.orgs.t.projects.p.environments.prod.active_policy.group_overrides as {
+			"Pilot": {"priority": 2, "policy": {"build": "b1"}},
+			"Canary": {"priority": 1, "policy": {"latest_on_branch": "beta"}},
+		}
+	x == ["group_override", "Canary", "b3"]
+}

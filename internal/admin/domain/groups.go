@@ -2,10 +2,12 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
@@ -200,6 +202,24 @@ func (t *txn) renameGroup(from, to string, ch *store.Change) error {
 			t.HSet(e.key, store.PrefixGroupOverride+to, store.WithSeq(o, store.SeqOf(raw)))
 			moved = true
 		}
+		if raw, ok := e.h[store.PrefixShadowedGroupOverride+from]; ok {
+			var list []json.RawMessage
+			if err := store.Decode(raw, &list); err != nil {
+				return err
+			}
+			parts := make([]string, len(list))
+			for i, r := range list {
+				var o orgdoc.Override
+				if err := store.Decode(string(r), &o); err != nil {
+					return err
+				}
+				o.Group = to
+				parts[i] = store.WithSeq(o, store.SeqOf(string(r)))
+			}
+			t.HDel(e.key, store.PrefixShadowedGroupOverride+from)
+			t.HSet(e.key, store.PrefixShadowedGroupOverride+to, "["+strings.Join(parts, ",")+"]")
+			moved = true
+		}
 		if moved {
 			ch.Projects = addUnique(ch.Projects, e.project)
 		}
@@ -237,7 +257,7 @@ func (d *Admin) DeleteGroup(ctx context.Context, org, name, ifMatch string, a st
 		}
 		var projects []string
 		for _, e := range envs {
-			for _, f := range []string{store.PrefixGroupShare + name, store.PrefixGroupOverride + name} {
+			for _, f := range []string{store.PrefixGroupShare + name, store.PrefixGroupOverride + name, store.PrefixShadowedGroupOverride + name} {
 				if _, ok := e.h[f]; ok {
 					t.HDel(e.key, f)
 					projects = addUnique(projects, e.project)

@@ -163,6 +163,13 @@ func (d *Admin) PutOverride(ctx context.Context, org, project, env string, ov or
 			before = o
 		}
 		p.set(f, store.WithSeq(ov, seq))
+		if ov.Type == orgdoc.OverrideGroup {
+			// The group's one override from now on: others an imported
+			// document listed for it go too.
+			if _, ok := p.h[store.PrefixShadowedGroupOverride+ov.Group]; ok {
+				p.unset(store.PrefixShadowedGroupOverride + ov.Group)
+			}
+		}
 		return &store.Outcome{Action: "active_policy.override_put", Target: "/overrides/" + ov.Type + "/" + ov.Username + ov.Group,
 			Before: before, After: ov, Change: ch}, nil
 	})
@@ -214,16 +221,27 @@ func (p *policyTxn) checkOverride(ov orgdoc.Override) (string, store.Change, err
 	}
 	// Rule 3 picks the lowest priority number among a user's groups: equal
 	// numbers would leave the choice undefined.
+	// The group's own overrides are replaced, so only other groups' count.
 	for f, raw := range p.h {
-		if !strings.HasPrefix(f, store.PrefixGroupOverride) || f == store.PrefixGroupOverride+ov.Group {
+		var others []orgdoc.Override
+		switch {
+		case f == store.PrefixGroupOverride+ov.Group || f == store.PrefixShadowedGroupOverride+ov.Group:
 			continue
+		case strings.HasPrefix(f, store.PrefixGroupOverride):
+			var o orgdoc.Override
+			if err := store.Decode(raw, &o); err != nil {
+				return "", store.Change{}, err
+			}
+			others = []orgdoc.Override{o}
+		case strings.HasPrefix(f, store.PrefixShadowedGroupOverride):
+			if err := store.Decode(raw, &others); err != nil {
+				return "", store.Change{}, err
+			}
 		}
-		var o orgdoc.Override
-		if err := store.Decode(raw, &o); err != nil {
-			return "", store.Change{}, err
-		}
-		if o.Priority != nil && *o.Priority == *ov.Priority {
-			return "", store.Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
+		for _, o := range others {
+			if o.Priority != nil && *o.Priority == *ov.Priority {
+				return "", store.Change{}, verr.New(verr.Conflict, "priority", "priority %d is already used by the override of group %q", *ov.Priority, o.Group)
+			}
 		}
 	}
 	return store.PrefixGroupOverride + ov.Group, store.Change{Groups: []string{ov.Group}}, nil
@@ -255,6 +273,9 @@ func (d *Admin) DeleteOverride(ctx context.Context, org, project, env, typ, name
 			}
 			before = o
 			p.unset(f)
+			if _, ok := p.h[store.PrefixShadowedGroupOverride+name]; ok && typ == orgdoc.OverrideGroup {
+				p.unset(store.PrefixShadowedGroupOverride + name)
+			}
 		case orgdoc.OverrideRole:
 			list, err := roleOverrides(p.h)
 			if err != nil {
@@ -291,7 +312,8 @@ func (d *Admin) DeleteActivePolicy(ctx context.Context, org, project, env, ifMat
 			return nil, verr.New(verr.NotFound, "active_policy", "no active policy for project %s in %s", project, env)
 		}
 		for f := range p.h {
-			if f == store.FieldActivePolicy || f == store.FieldRoleOverride || strings.HasPrefix(f, store.PrefixUsernameOverride) || strings.HasPrefix(f, store.PrefixGroupOverride) {
+			if f == store.FieldActivePolicy || f == store.FieldRoleOverride || strings.HasPrefix(f, store.PrefixUsernameOverride) ||
+				strings.HasPrefix(f, store.PrefixGroupOverride) || strings.HasPrefix(f, store.PrefixShadowedGroupOverride) {
 				p.unset(f)
 			}
 		}

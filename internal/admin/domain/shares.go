@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
@@ -266,7 +265,7 @@ func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build,
 		return nil, err
 	}
 	var best *orgdoc.Build
-	var bestT time.Time
+	var bestKey string
 	for _, raw := range h {
 		var b orgdoc.Build
 		if err := store.Decode(raw, &b); err != nil {
@@ -275,9 +274,14 @@ func (t *txn) activeBuild(project string, env map[string]string) (*orgdoc.Build,
 		if b.Branch != ap.Default.LatestOnBranch {
 			continue
 		}
-		ct, _ := time.Parse(time.RFC3339, b.Created)
-		if best == nil || ct.After(bestT) || (ct.Equal(bestT) && b.ID > best.ID) {
-			best, bestT = &b, ct
+		// As the policies compare builds: by created_key, then id. A
+		// build without a key (refused on import) is never the latest.
+		ck, err := orgdoc.CreatedKey(b.Created)
+		if err != nil {
+			continue
+		}
+		if best == nil || ck > bestKey || (ck == bestKey && b.ID > best.ID) {
+			best, bestKey = &b, ck
 		}
 	}
 	return best, nil

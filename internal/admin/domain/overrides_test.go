@@ -1,0 +1,136 @@
+package domain_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/verdict-pdp/verdict/internal/admin/domain"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
+
+// dupOrg has groups A and B and an active policy listing A twice (priorities
+// 10 and 30) and B once (20).
+func dupOrg(t *testing.T) *orgdoc.Org {
+	t.Helper()
+	raw := `{"org":"dup","environments":["prod"],"workspaces":[{"id":"w"}],
+	"users":[{"id":"u1","username":"one","status":"active"}],
+	"roles":[{"name":"R"}],
+	"groups":[{"name":"A","members":["u1"]},{"name":"B","members":["u1"]}],
+	"projects":[{"id":"p","workspace":"w","builds":[
+		{"id":"b1","branch":"main","created":"2026-01-01T00:00:00Z","roles":["R"],"ui_flows":[],"processes":[]},
+		{"id":"b2","branch":"main","created":"2026-02-01T00:00:00Z","roles":["R"],"ui_flows":[],"processes":[]}],
+	 "environments":{"prod":{"active_policy":{"default":{"build":"b1"},"overrides":[
+		{"type":"group","group":"A","priority":30,"policy":{"build":"b2"}},
+		{"type":"group","group":"B","priority":20,"policy":{"build":"b1"}},
+		{"type":"group","group":"A","priority":10,"policy":{"build":"b1"}}]},"shares":[]}}}]}`
+	o, err := orgdoc.DecodeOrg([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func overridesOf(t *testing.T, d *domain.Admin) []string {
+	t.Helper()
+	ap, err := d.GetActivePolicy(context.Background(), "dup", "p", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, o := range ap.Overrides {
+		out = append(out, o.Group+":"+o.Policy.Build)
+	}
+	return out
+}
+
+// Admin writes treat a group's overrides as one: a PUT replaces them all,
+// a DELETE removes them all, a rename or delete of the group carries them
+// all, and a priority still in use by a shadowed override is refused.
+func TestAdminOverridesOfOneGroup(t *testing.T) {
+	rdb := redistest.Shared(t).Client(t)
+	if err := rdb.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.New(rdb, store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := domain.New(st)
+	admin := store.Actor{Subject: "test-admin"}
+	ctx := context.Background()
+	reset := func() {
+		if _, err := st.PutOrg(ctx, dupOrg(t), -1, admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(group string, p int, build string) error {
+		_, _, err := d.PutOverride(ctx, "dup", "p", "prod", orgdoc.Override{Type: orgdoc.OverrideGroup, Group: group,
+			Priority: &p, Policy: orgdoc.Policy{Build: build}}, "", admin)
+		return err
+	}
+
+	reset()
+	if err := put("B", 30, "b2"); verr.CodeOf(err) != verr.Conflict {
+		t.Errorf("B at priority 30 (A's shadowed override): %v, want a conflict", err)
+	}
+	if err := put("A", 30, "b2"); err != nil {
+		t.Fatalf("A at its own priority 30: %v", err)
+	}
+	// A keeps the place of the override that was in force (priority 10).
+	if got, want := overridesOf(t, d), []string{"B:b1", "A:b2"}; !slices.Equal(got, want) {
+		t.Errorf("after PUT A: %v, want %v", got, want)
+	}
+
+	reset()
+	if _, _, err := d.DeleteOverride(ctx, "dup", "p", "prod", orgdoc.OverrideGroup, "A", "", admin); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := overridesOf(t, d), []string{"B:b1"}; !slices.Equal(got, want) {
+		t.Errorf("after DELETE A: %v, want %v", got, want)
+	}
+
+	reset()
+	name := "C"
+	if _, _, err := d.UpdateGroup(ctx, "dup", "A", domain.GroupPatch{Name: &name}, "", admin); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := overridesOf(t, d), []string{"C:b2", "B:b1", "C:b1"}; !slices.Equal(got, want) {
+		t.Errorf("after renaming A to C: %v, want %v", got, want)
+	}
+	sf, err := st.ReadSubject(ctx, "dup", "u1", "p", "prod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ov := range sf.Org.Projects[0].Environments["prod"].ActivePolicy.Overrides {
+		if ov.Group == "C" && *ov.Priority != 10 {
+			t.Errorf("after the rename the facts hold C at priority %d, want 10", *ov.Priority)
+		}
+	}
+
+	reset()
+	if _, err := d.DeleteGroup(ctx, "dup", "A", "", admin); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := overridesOf(t, d), []string{"B:b1"}; !slices.Equal(got, want) {
+		t.Errorf("after deleting group A: %v, want %v", got, want)
+	}
+	if err := put("B", 30, "b2"); err != nil {
+		t.Errorf("priority 30 is free once group A is gone: %v", err)
+	}
+
+	reset()
+	if _, err := d.DeleteActivePolicy(ctx, "dup", "p", "prod", "", admin); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := st.GetOrg(ctx, "dup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ap := got.Projects[0].Environments["prod"].ActivePolicy; ap != nil {
+		t.Errorf("after deleting the active policy: %+v", ap)
+	}
+}
