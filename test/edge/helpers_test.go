@@ -36,14 +36,15 @@ import (
 const root = "../.."
 
 // corpora are the shared conformance corpora (beside the repository; absent
-// in a user's clone) and the demo data.
+// in a user's clone), the demo data and the project's own corpora.
 func corpora(t testing.TB) []string {
 	t.Helper()
 	shared, _ := filepath.Glob(filepath.Join(root, "..", "shared", "conformance", "*.json"))
 	if len(shared) == 0 {
 		t.Logf("skipping shared corpora: %s is absent (a user's clone)", filepath.Join(root, "..", "shared", "conformance"))
 	}
-	return append(shared, filepath.Join(root, "data", "demo.json"))
+	own, _ := filepath.Glob(filepath.Join(root, "test", "corpus", "*.json"))
+	return append(append(shared, filepath.Join(root, "data", "demo.json")), own...)
 }
 
 func loadCorpus(t testing.TB, path string) *orgdoc.Corpus {
