@@ -51,8 +51,8 @@ func TestContainers(t *testing.T) {
 	t.Cleanup(func() { _ = nw.Remove(context.Background()) })
 	k := newKeys(t)
 	keyFiles := []testcontainers.ContainerFile{
-		{HostFilePath: k.keyPath, ContainerFilePath: "/keys/key.pem", FileMode: 0o444},
-		{HostFilePath: k.pubPath, ContainerFilePath: "/keys/pub.pem", FileMode: 0o444},
+		{HostFilePath: k.KeyPath, ContainerFilePath: "/keys/key.pem", FileMode: 0o444},
+		{HostFilePath: k.PubPath, ContainerFilePath: "/keys/pub.pem", FileMode: 0o444},
 	}
 	run := func(name string, req testcontainers.ContainerRequest) testcontainers.Container {
 		t.Helper()

@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/verdict-pdp/verdict/internal/bundle"
-	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/testutil/pdptest"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
-	"github.com/verdict-pdp/verdict/policies"
 )
 
 // TestDifferential: for every corpus, each evaluation (as written and with
@@ -33,32 +30,18 @@ func TestDifferential(t *testing.T) {
 	defer st.Close()
 	central := "http://" + startCentral(t, rs.URL()).Addr
 	k := newKeys(t)
-	mods, err := policies.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, file := range corpora(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			c := loadCorpus(t, file)
 			importOrgs(t, st, c.Orgs)
-			dir := t.TempDir()
-			var files []string
+			files := pdptest.WriteBundles(t, c.Orgs, k.Signer, t.TempDir())
 			orgs := map[string]bool{}
 			for i := range c.Orgs {
-				// The --from path of `verdict bundle build`.
-				b, err := bundle.Build(context.Background(), bundle.Spec{Org: &c.Orgs[i], Policies: bundle.Policies{Modules: mods}, Signer: k.signer})
-				if err != nil {
-					t.Fatal(err)
-				}
-				f := filepath.Join(dir, c.Orgs[i].Org+".tar.gz")
-				if err := os.WriteFile(f, b.Bytes, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				files = append(files, f)
 				orgs[c.Orgs[i].Org] = true
 			}
-			edge := startEdge(t, files, k.pubPath)
-			opa := runOPA(t, k.pubPath, files)
+			edge := startEdge(t, files, k.PubPath)
+			opa := runOPA(t, k.PubPath, files)
+			trio := pdptest.Trio{Central: central, Edge: edge, OPA: opa, OPAOrgs: orgs}
 
 			res := conformance.Run(context.Background(), c, conformance.NewRemote(edge, ""))
 			for _, f := range res.Failures {
@@ -67,27 +50,24 @@ func TestDifferential(t *testing.T) {
 			compared, stock := 0, 0
 			for _, ev := range c.Evaluations {
 				for _, explain := range []bool{false, true} {
-					req := withExplain(t, ev.Request, explain)
-					_, a := postJSON(t, central+"/access/v1/evaluation", req)
-					_, b := postJSON(t, edge+"/access/v1/evaluation", req)
-					want, got := decisionJSON(t, a), decisionJSON(t, b)
-					if want != got {
-						t.Errorf("%s (explain %v): edge differs\n  central: %s\n  edge:    %s", ev.Name, explain, want, got)
+					req, err := pdptest.WithExplain(ev.Request, explain)
+					if err != nil {
+						t.Fatal(err)
 					}
-					compared++
-					org := orgOf(req)
-					if !orgs[org] {
-						continue // stock OPA has no path for an org it does not hold
-					}
-					_, o := postJSON(t, opa+"/v1/data/verdict/orgs/"+url.PathEscape(org)+"/main/decision", map[string]any{"input": req})
-					var wrapped struct{ Result json.RawMessage }
-					_ = json.Unmarshal(o, &wrapped)
-					if wrapped.Result == nil {
-						t.Errorf("%s: stock OPA: %s", ev.Name, o)
+					a, err := trio.Ask(req)
+					if err != nil {
+						t.Errorf("%s (explain %v): %v", ev.Name, explain, err)
 						continue
 					}
-					if opaGot := decisionJSON(t, wrapped.Result); opaGot != want {
-						t.Errorf("%s (explain %v): stock OPA differs\n  central:   %s\n  stock OPA: %s", ev.Name, explain, want, opaGot)
+					if a.Edge != a.Central {
+						t.Errorf("%s (explain %v): edge differs\n  central: %s\n  edge:    %s", ev.Name, explain, a.Central, a.Edge)
+					}
+					compared++
+					if a.OPA == "" {
+						continue
+					}
+					if a.OPA != a.Central {
+						t.Errorf("%s (explain %v): stock OPA differs\n  central:   %s\n  stock OPA: %s", ev.Name, explain, a.Central, a.OPA)
 					}
 					stock++
 				}
@@ -145,65 +125,4 @@ func compareFilters(t *testing.T, cases []orgdoc.FilterCase, central, edge, opa 
 		n++
 	}
 	return n
-}
-
-// startEdge runs `verdict edge` in-process on bundle files.
-func startEdge(t testing.TB, files []string, pubPath string) string {
-	t.Helper()
-	srv, err := edgecmd.Start(context.Background(), &edgecmd.Config{
-		Addr: "127.0.0.1:0", Bundles: files, VerificationKey: pubPath, Auth: "none",
-	}, testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	base := "http://" + srv.Addr
-	waitReady(t, base+"/ready", hangGuard)
-	return base
-}
-
-// withExplain returns the request with context.explain set (or as written).
-func withExplain(t testing.TB, raw json.RawMessage, explain bool) json.RawMessage {
-	t.Helper()
-	if !explain {
-		return raw
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	ctx, _ := m["context"].(map[string]any)
-	if ctx == nil {
-		ctx = map[string]any{}
-		m["context"] = ctx
-	}
-	ctx["explain"] = true
-	b, _ := json.Marshal(m)
-	return b
-}
-
-func orgOf(raw json.RawMessage) string {
-	var m struct {
-		Context struct {
-			Org string `json:"org"`
-		} `json:"context"`
-	}
-	_ = json.Unmarshal(raw, &m)
-	return m.Context.Org
-}
-
-// decisionJSON is a decision object in canonical JSON. The one liberty taken:
-// the PDPs' JSON leaves out an empty context (decision.Decision's omitempty)
-// where OPA writes "context": {}; both mean the same and compare equal.
-func decisionJSON(t testing.TB, raw []byte) string {
-	t.Helper()
-	var d map[string]any
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatalf("not a decision: %s", raw)
-	}
-	if c, ok := d["context"].(map[string]any); ok && len(c) == 0 {
-		delete(d, "context")
-	}
-	b, _ := json.Marshal(d)
-	return string(b)
 }

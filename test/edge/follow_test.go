@@ -89,7 +89,7 @@ func startFollow(t testing.TB) *followSetup {
 	mods, _ := policies.Builtin()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	bs, err := bundle.NewServer(ctx, bundle.ServerConfig{Store: st, Policies: bundle.Policies{Modules: mods}, Signer: k.signer, Log: testLog()})
+	bs, err := bundle.NewServer(ctx, bundle.ServerConfig{Store: st, Policies: bundle.Policies{Modules: mods}, Signer: k.Signer, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func startFollow(t testing.TB) *followSetup {
 	t.Cleanup(central.Close)
 	cfg := &edgecmd.Config{
 		Addr: "127.0.0.1:0", Bundles: []string{central.URL + "/bundles/demo/prod.tar.gz"},
-		VerificationKey: k.pubPath, DataDir: t.TempDir(), Auth: "none",
+		VerificationKey: k.PubPath, DataDir: t.TempDir(), Auth: "none",
 	}
 	e, err := edgecmd.Start(context.Background(), cfg, testLog())
 	if err != nil {

@@ -1,0 +1,183 @@
+package pdptest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ModuleRoot is the directory of this module's go.mod, seen from the test's
+// working directory.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside the module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// opaVersion is the version of OPA this module pins (go.mod, replacements
+// included).
+func opaVersion(root string) (string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}", "github.com/open-policy-agent/opa")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m github.com/open-policy-agent/opa: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+var opaBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// StockOPA returns the `opa` binary of the pinned version, built once per
+// machine: `go build github.com/open-policy-agent/opa` in this module (its
+// go.sum covers OPA's main package, so nothing outside the module proxy is
+// needed), cached under the temp dir keyed by version.
+func StockOPA(t testing.TB) string {
+	t.Helper()
+	opaBin.once.Do(func() {
+		root, err := ModuleRoot()
+		if err != nil {
+			opaBin.err = err
+			return
+		}
+		version, err := opaVersion(root)
+		if err != nil {
+			opaBin.err = err
+			return
+		}
+		dir := filepath.Join(os.TempDir(), "verdict-test-opa-"+version)
+		bin := filepath.Join(dir, "opa")
+		if _, err := os.Stat(bin); err == nil {
+			opaBin.path = bin
+			return
+		}
+		if opaBin.err = os.MkdirAll(dir, 0o755); opaBin.err != nil {
+			return
+		}
+		tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
+		start := time.Now()
+		cmd := exec.Command("go", "build", "-o", tmp, "github.com/open-policy-agent/opa")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			opaBin.err = fmt.Errorf("go build github.com/open-policy-agent/opa: %v\n%s", err, out)
+			return
+		}
+		// Parallel test binaries may race here: the rename is atomic.
+		if opaBin.err = os.Rename(tmp, bin); opaBin.err == nil {
+			opaBin.path = bin
+			t.Logf("built stock OPA %s in %v: %s", version, time.Since(start).Round(time.Second), bin)
+		}
+	})
+	if opaBin.err != nil {
+		t.Fatal(opaBin.err)
+	}
+	return opaBin.path
+}
+
+// RunOPA starts `opa run --server` on bundles, verifying their signatures
+// with the public key, and returns its base URL once every bundle is active.
+func RunOPA(t testing.TB, pubPath string, bundles []string) string {
+	t.Helper()
+	addr := FreeAddr(t)
+	args := []string{"run", "--server", "--addr", addr, "--log-level", "error",
+		"--verification-key", pubPath, "--signing-alg", "RS256"}
+	for _, b := range bundles {
+		args = append(args, "--bundle", b)
+	}
+	cmd := exec.Command(StockOPA(t), args...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("opa stderr:\n%s", stderr.String())
+		}
+	})
+	base := "http://" + addr
+	WaitReady(t, base+"/health?bundles=true", 60*time.Second)
+	return base
+}
+
+// Trio is the three evaluators that must agree: base URLs of a central
+// PDP, an edge PDP and stock OPA. Stock OPA holds only the orgs it was
+// given bundles of.
+type Trio struct {
+	Central, Edge, OPA string
+	// OPAOrgs are the orgs stock OPA holds.
+	OPAOrgs map[string]bool
+	Client  *http.Client
+}
+
+// Answers of the three evaluators to one request, as canonical decision
+// JSON; OPA is "" when stock OPA holds no bundle of the request's org.
+type Answers struct{ Central, Edge, OPA string }
+
+// Same reports whether the answers agree.
+func (a Answers) Same() bool { return a.Central == a.Edge && (a.OPA == "" || a.OPA == a.Central) }
+
+// Ask asks one AuthZEN evaluation request of the three evaluators (stock
+// OPA at data.verdict.orgs.<org>.main.decision). Safe for concurrent use.
+func (tr Trio) Ask(req json.RawMessage) (Answers, error) {
+	c := tr.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	var out Answers
+	ask := func(url string, body any) (string, error) {
+		code, raw, err := Post(c, url, body)
+		if err != nil {
+			return "", err
+		}
+		if code != http.StatusOK {
+			return "", fmt.Errorf("%s: %d %s", url, code, raw)
+		}
+		return DecisionJSON(raw)
+	}
+	var err error
+	if out.Central, err = ask(tr.Central+"/access/v1/evaluation", req); err != nil {
+		return out, err
+	}
+	if out.Edge, err = ask(tr.Edge+"/access/v1/evaluation", req); err != nil {
+		return out, err
+	}
+	org := OrgOf(req)
+	if !tr.OPAOrgs[org] {
+		return out, nil // stock OPA has no path for an org it does not hold
+	}
+	code, raw, err := Post(c, tr.OPA+"/v1/data/verdict/orgs/"+url.PathEscape(org)+"/main/decision", map[string]any{"input": json.RawMessage(req)})
+	if err != nil {
+		return out, err
+	}
+	var wrapped struct{ Result json.RawMessage }
+	_ = json.Unmarshal(raw, &wrapped)
+	if code != http.StatusOK || wrapped.Result == nil {
+		return out, fmt.Errorf("stock OPA: %d %s", code, raw)
+	}
+	out.OPA, err = DecisionJSON(wrapped.Result)
+	return out, err
+}
