@@ -3,12 +3,17 @@
 // projects with several builds and UI flows, per-environment shares,
 // username and group overrides, designer roles), written as it is generated:
 // memory stays flat whatever N is. The same N and seed give the same bytes.
+//
+// `verdict gen --random --seed S` writes instead the small, dense random org
+// of the property tests (internal/testutil/orggen: 5–15 users, every field
+// of the org document), and with --requests M random requests about it.
 package gen
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,10 +33,19 @@ type Config struct {
 	// Requests > 0 writes a request mix about the org instead of the org.
 	Requests int
 	Mix      string // MixSessions (default) or MixUniform
+	// Random writes orggen's random org of Seed (Users, Projects and Mix
+	// do not apply); Org, when set, replaces its id.
+	Random bool
 }
 
 // Validate checks the configuration and fills defaults.
 func (c *Config) Validate() error {
+	if c.Random {
+		if c.Requests < 0 || c.Requests > 100_000_000 {
+			return fmt.Errorf("--requests must be in [0, 100000000]")
+		}
+		return nil
+	}
 	if c.Users < 1 || c.Users > 50_000_000 {
 		return fmt.Errorf("--users must be in [1, 50000000]")
 	}
@@ -62,10 +76,13 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := cliflag.New("gen", "--users N [--seed S] [flags]",
 		`Writes a deterministic org document at scale (the same --seed gives the same bytes),
 streamed, so any size fits in little memory; with --requests M, a mix of M decision
-requests about that org instead, as JSON lines for verdict bench.`,
+requests about that org instead, as JSON lines for verdict bench. With --random, the
+small random org of the property tests for --seed (5-15 users, every field of the org
+document; the seed a failing property test prints), or --requests M random requests about it.`,
 		"verdict gen --users 10000 --seed 1 --out gen-10k.json",
 		"verdict gen --users 10000 --seed 1 --requests 100000 --mix uniform --out req.jsonl",
-		"verdict gen --users 1000000 --org big --out big.json && verdict import big.json --redis-url redis://127.0.0.1:6379")
+		"verdict gen --users 1000000 --org big --out big.json && verdict import big.json --redis-url redis://127.0.0.1:6379",
+		"verdict gen --random --seed 42 --out rnd-42.json")
 	c := Config{}
 	cmd.IntVar(&c.Users, "users", 10000, "end users")
 	cmd.Uint64Var(&c.Seed, "seed", 1, "random seed")
@@ -73,6 +90,7 @@ requests about that org instead, as JSON lines for verdict bench.`,
 	cmd.IntVar(&c.Projects, "projects", 20, "projects")
 	cmd.IntVar(&c.Requests, "requests", 0, "write this many decision requests (JSON lines) about the org instead of the org")
 	cmd.StringVar(&c.Mix, "mix", MixSessions, "request mix: sessions (users at work in a project), uniform (user, project, environment drawn afresh each time), norepeat (no request ever repeats) or screens (batches of 100 distinct items for one user, project, environment)")
+	cmd.BoolVar(&c.Random, "random", false, "the small random org of the property tests (5-15 users, every field) for --seed")
 	out := cmd.String("out", "-", "output `FILE` (- for stdout)")
 	pos, code, ok := cmd.Parse(args, stdout, stderr)
 	if !ok {
@@ -80,6 +98,13 @@ requests about that org instead, as JSON lines for verdict bench.`,
 	}
 	if len(pos) > 0 {
 		return cmd.Fail(stderr, "unexpected argument %q", pos[0])
+	}
+	if c.Random {
+		orgSet := false
+		cmd.Visit(func(f *flag.Flag) { orgSet = orgSet || f.Name == "org" })
+		if !orgSet {
+			c.Org = ""
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return cmd.Fail(stderr, "%v", err)
@@ -95,7 +120,10 @@ requests about that org instead, as JSON lines for verdict bench.`,
 		w = f
 	}
 	write := Write
-	if c.Requests > 0 {
+	switch {
+	case c.Random:
+		write = WriteRandom
+	case c.Requests > 0:
 		write = WriteRequests
 	}
 	if err := write(w, c); err != nil {

@@ -2,10 +2,12 @@ package gen
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/testutil/orggen"
 )
 
 func TestGeneratedOrgIsValidAndDeterministic(t *testing.T) {
@@ -185,5 +187,44 @@ func TestScreens(t *testing.T) {
 	}
 	if err := (&Config{Users: 5, Requests: 150, Mix: MixScreens}).Validate(); err == nil {
 		t.Error("a screens mix of 150 requests was accepted")
+	}
+}
+
+// `verdict gen --random --seed S` writes orggen's org of S, valid, the same
+// every time; with --requests, valid requests about it.
+func TestRandom(t *testing.T) {
+	run := func(args ...string) []byte {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), args, &out, &errb); code != 0 {
+			t.Fatalf("verdict gen %v: exit %d: %s", args, code, errb.String())
+		}
+		return out.Bytes()
+	}
+	a, b := run("--random", "--seed", "42"), run("--random", "--seed", "42")
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same seed gave different documents")
+	}
+	o, err := orgdoc.DecodeOrg(a)
+	if err != nil {
+		t.Fatalf("generated document does not validate: %v", err)
+	}
+	if o.Org != orggen.OrgID(42) || len(o.Users) < 5 || len(o.Users) > 15 {
+		t.Errorf("org %q with %d users", o.Org, len(o.Users))
+	}
+	if o, _ := orgdoc.DecodeOrg(run("--random", "--seed", "42", "--org", "mine")); o == nil || o.Org != "mine" {
+		t.Errorf("--org mine: %+v", o)
+	}
+	lines := bytes.Split(bytes.TrimSpace(run("--random", "--seed", "42", "--requests", "30")), []byte("\n"))
+	if len(lines) != 30 {
+		t.Fatalf("%d request lines, want 30", len(lines))
+	}
+	for i, l := range lines {
+		r, err := authzen.ParseRequest(l)
+		if err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if r.Org() != orggen.OrgID(42) && r.Org() != orggen.UnknownOrg {
+			t.Errorf("line %d: org %q", i, r.Org())
+		}
 	}
 }
