@@ -35,7 +35,7 @@ import (
 var (
 	flagSeed     = flag.Uint64("random.seed", 0, "run only this base seed (0: the fixed seed and a time-seeded one)")
 	flagCases    = flag.Int("random.cases", 10000, "random cases per run, over all base seeds")
-	flagPerOrg   = flag.Int("random.per-org", 200, "requests per random org")
+	flagPerOrg   = flag.Int("random.per-org", 400, "requests per random org")
 	flagDuration = flag.Duration("random.duration", 0, "keep running rounds of -random.cases until this much time has passed (make fuzz-decisions)")
 )
 
@@ -109,10 +109,13 @@ func newWorld(t testing.TB, orgs []*orgdoc.Org) *world {
 	k := pdptest.NewKeys(t)
 	files := pdptest.WriteBundles(t, docs, k.Signer, t.TempDir())
 	w := &world{orgs: orgs, st: st, eng: newEngine(t)}
+	// Stock OPA compiles every org's policies in its own process meanwhile.
+	opa, opaReady := pdptest.StartOPA(t, k.PubPath, files)
 	w.trio = pdptest.Trio{
-		Central: central, Edge: pdptest.StartEdge(t, files, k.PubPath), OPA: pdptest.RunOPA(t, k.PubPath, files),
+		Central: central, Edge: pdptest.StartEdge(t, files, k.PubPath), OPA: opa,
 		OPAOrgs: held, Client: &http.Client{Timeout: 30 * time.Second},
 	}
+	opaReady()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// As `verdict serve` builds it: cached facts following the change feed.

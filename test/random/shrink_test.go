@@ -47,12 +47,12 @@ func newShrinker(t testing.TB, w *world) *shrinker {
 
 // check is the in-process check of a property: "" when it holds.
 func (s *shrinker) check(prop string, o *orgdoc.Org, req orggen.Request) string {
-	if m, ok := metamorphic[prop]; ok {
-		return m(s.eng, o, req)
-	}
 	doc, err := evaluate(docPDP(s.eng, o), req)
 	if err != nil {
 		return err.Error()
+	}
+	if m, ok := metamorphic[prop]; ok {
+		return m(s.eng, o, req, doc)
 	}
 	switch prop {
 	case "oracle":

@@ -103,7 +103,7 @@ func StartEdge(t testing.TB, files []string, pubPath string) string {
 	}
 	t.Cleanup(srv.Close)
 	base := "http://" + srv.Addr
-	WaitReady(t, base+"/ready", 20*time.Second)
+	WaitReady(t, base+"/ready", readyGuard(len(files)))
 	return base
 }
 
