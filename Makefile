@@ -5,7 +5,7 @@ CORPORA := data/demo.json $(wildcard test/corpus/*.json) $(wildcard $(SHARED)/*.
 
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: run test deps vet gotest policy-test check bench bench-compare build fuzz images compose compose-down
+.PHONY: run test deps vet gotest policy-test check bench bench-compare build fuzz fuzz-decisions images compose compose-down
 
 # One set of build flags for bin/verdict, whichever target builds it (run,
 # build, images): CGO_ENABLED=0 (a static binary, what the FROM scratch image
@@ -62,6 +62,14 @@ bench-compare: deps
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseRequest -fuzztime 30s ./internal/authzen/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeOrg -fuzztime 30s ./internal/orgdoc/
+
+## fuzz-decisions: random orgs and requests (test/random) for FUZZ_DURATION,
+## in rounds of 10,000 cases with fresh time seeds; `make test` runs one
+## round (the fixed seed and one time seed). A failure prints the seed and a
+## shrunk org and request.
+FUZZ_DURATION ?= 10m
+fuzz-decisions: deps
+	$(GO) test -count=1 -timeout 0 -run TestRandomDecisions ./test/random/ -v -random.duration $(FUZZ_DURATION)
 
 ## build: bin/verdict, static (the binary of the image).
 build:
