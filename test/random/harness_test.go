@@ -61,6 +61,9 @@ type rcase struct {
 }
 
 func (c rcase) String() string {
+	if c.i < 0 {
+		return fmt.Sprintf("org seed %d (verdict gen --random --seed %d), business filter", c.seed, c.seed)
+	}
 	return fmt.Sprintf("org seed %d (verdict gen --random --seed %d), request %d", c.seed, c.seed, c.i)
 }
 

@@ -125,8 +125,9 @@ func runBase(t *testing.T, base uint64, n int) {
 	batched := w.checkBatches(cases, answers, &fails)
 	t3 := time.Now()
 	metamorphic := w.checkMetamorphic(cases, answers, &fails)
-	t.Logf("%d cases on %d orgs: central, edge, stock OPA, in-process (Redis and whole org) and the oracle; %d in batches; %d metamorphic comparisons",
-		len(cases), len(orgs), batched, metamorphic)
+	filters := w.checkFilters(filterCases(orgs), &fails)
+	t.Logf("%d cases on %d orgs: central, edge, stock OPA, in-process (Redis and whole org) and the oracle; %d in batches; %d metamorphic comparisons; %d business filter cases",
+		len(cases), len(orgs), batched, metamorphic, filters)
 	t.Logf("time: %v setting up, %v single cases, %v batches, %v metamorphic", t1.Sub(t0).Round(time.Millisecond),
 		t2.Sub(t1).Round(time.Millisecond), t3.Sub(t2).Round(time.Millisecond), time.Since(t3).Round(time.Millisecond))
 	if fails.count > 0 {

@@ -47,6 +47,9 @@ func newShrinker(t testing.TB, w *world) *shrinker {
 
 // check is the in-process check of a property: "" when it holds.
 func (s *shrinker) check(prop string, o *orgdoc.Org, req orggen.Request) string {
+	if _, _, filter := filterOf(req); filter != "" {
+		return s.checkFilter(prop, o, req)
+	}
 	doc, err := evaluate(docPDP(s.eng, o), req)
 	if err != nil {
 		return err.Error()
@@ -86,6 +89,26 @@ func (s *shrinker) check(prop string, o *orgdoc.Org, req orggen.Request) string 
 	}
 	if facts != doc || opa != doc {
 		return fmt.Sprintf("subject facts from Redis %s, whole org %s, OPA on the bundle %s", facts, doc, opa)
+	}
+	return ""
+}
+
+// checkFilter is check for a business filter case: the oracle, or the
+// subject's facts from Redis against the whole org in memory.
+func (s *shrinker) checkFilter(prop string, o *orgdoc.Org, req orggen.Request) string {
+	doc := filterInProcess(docPDP(s.eng, o), req)
+	if prop == "filter oracle" {
+		return filterOracleDiffers(o, req, doc)
+	}
+	if _, err := s.st.PutOrg(context.Background(), o, -1, store.Actor{Subject: "shrinker"}); err != nil {
+		return err.Error()
+	}
+	svc, err := pdp.New(pdp.Config{}, s.eng, store.NewSource(s.st))
+	if err != nil {
+		return err.Error()
+	}
+	if facts := filterInProcess(svc, req); facts != doc {
+		return fmt.Sprintf("subject facts from Redis %s, whole org %s", facts, doc)
 	}
 	return ""
 }

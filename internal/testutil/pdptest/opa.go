@@ -196,3 +196,91 @@ func (tr Trio) Ask(req json.RawMessage) (Answers, error) {
 	out.OPA, err = DecisionJSON(wrapped.Result)
 	return out, err
 }
+
+// FilterAnswers are the three evaluators' answers to a business filter
+// request. Central and Edge are the PDPs' whole answers in canonical JSON
+// (the condition and its SQL, or the error of an unknown filter); OPA is
+// stock OPA's condition as data (data.verdict.orgs.<org>.filters.result),
+// "" when it is undefined (an unknown filter) or OPA does not hold the org.
+type FilterAnswers struct {
+	Central, Edge, OPA string
+	opaHeld            bool
+}
+
+// Diff says how the answers differ ("" when they agree): the edge must
+// answer as the central PDP; stock OPA must answer the central PDP's
+// condition without its SQL (the PDPs' own translation), and nothing for an
+// unknown filter.
+func (a FilterAnswers) Diff() string {
+	if a.Edge != a.Central {
+		return fmt.Sprintf("edge differs\n  central: %s\n  edge:    %s", a.Central, a.Edge)
+	}
+	if !a.opaHeld {
+		return ""
+	}
+	var full map[string]any
+	_ = json.Unmarshal([]byte(a.Central), &full)
+	want := ""
+	if full["error"] == nil {
+		delete(full, "sql")
+		b, _ := json.Marshal(full)
+		want = string(b)
+	}
+	if a.OPA != want {
+		return fmt.Sprintf("stock OPA differs\n  central (without sql): %s\n  stock OPA: %s", want, a.OPA)
+	}
+	return ""
+}
+
+// AskFilter asks a business filter of the three evaluators. Safe for
+// concurrent use.
+func (tr Trio) AskFilter(org, user, filter string) (FilterAnswers, error) {
+	c := tr.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	var out FilterAnswers
+	canon := func(raw []byte) (string, error) {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", fmt.Errorf("not JSON: %s", raw)
+		}
+		b, _ := json.Marshal(v)
+		return string(b), nil
+	}
+	body := map[string]any{"org": org, "user": user}
+	for _, p := range []struct {
+		base string
+		dst  *string
+	}{{tr.Central, &out.Central}, {tr.Edge, &out.Edge}} {
+		_, raw, err := Post(c, p.base+"/v1/filters/"+url.PathEscape(filter), body)
+		if err != nil {
+			return out, err
+		}
+		if *p.dst, err = canon(raw); err != nil {
+			return out, err
+		}
+	}
+	if !tr.OPAOrgs[org] {
+		return out, nil
+	}
+	out.opaHeld = true
+	input := map[string]any{
+		"subject":  map[string]any{"type": "user", "id": user},
+		"action":   map[string]any{"name": "filter"},
+		"resource": map[string]any{"type": "business_filter", "id": filter},
+		"context":  map[string]any{"org": org},
+	}
+	_, raw, err := Post(c, tr.OPA+"/v1/data/verdict/orgs/"+url.PathEscape(org)+"/filters/result", map[string]any{"input": input})
+	if err != nil {
+		return out, err
+	}
+	var wrapped struct{ Result json.RawMessage }
+	if err := json.Unmarshal(raw, &wrapped); err != nil {
+		return out, fmt.Errorf("stock OPA: %s", raw)
+	}
+	if wrapped.Result != nil {
+		out.OPA, err = canon(wrapped.Result)
+	}
+	return out, err
+}
