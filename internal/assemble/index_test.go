@@ -69,3 +69,20 @@ func TestBuildValueCreatedKey(t *testing.T) {
 		}
 	}
 }
+
+// A build's role lists are arrays in the indexed shape even when the
+// document leaves them out (valid) or they are stored as null: the policies
+// concat them into explanations, and concat fails on null.
+func TestBuildValueListsNeverNull(t *testing.T) {
+	v := BuildValue(orgdoc.Build{ID: "b", Branch: "main", Created: "2026-01-01T00:00:00Z",
+		UIFlows: []orgdoc.UIFlow{{ID: "f"}}, Processes: []orgdoc.Process{{ID: "p"}}})
+	isList := func(x any) bool { _, ok := x.([]any); return ok }
+	flow := v["ui_flows"].(map[string]any)["f"].(map[string]any)
+	proc := v["processes"].(map[string]any)["p"].(map[string]any)
+	if !isList(v["roles"]) || !isList(flow["roles"]) || !isList(proc["roles"]) {
+		t.Errorf("roles not arrays: build %#v, flow %#v, process %#v", v["roles"], flow["roles"], proc["roles"])
+	}
+	if _, ok := proc["swimlanes"].(map[string]any); !ok {
+		t.Errorf("swimlanes not an object: %#v", proc["swimlanes"])
+	}
+}
