@@ -14,7 +14,8 @@
 // name, a username equal to another user's id).
 //
 // Everything is a pure function of the seed: the same seed gives the same
-// org and requests. Values returned are owned by the caller.
+// org and requests. Values returned are owned by the caller; the functions
+// keep no state and are safe for concurrent use.
 package orggen
 
 import (
