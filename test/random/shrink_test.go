@@ -35,6 +35,8 @@ type shrinker struct {
 	eng  *engine.Engine
 	st   *store.Store
 	mods map[string]string
+	// extra are more properties by name (the shrinker's own test).
+	extra map[string]func(o *orgdoc.Org, req orggen.Request) string
 }
 
 func newShrinker(t testing.TB, w *world) *shrinker {
@@ -47,6 +49,9 @@ func newShrinker(t testing.TB, w *world) *shrinker {
 
 // check is the in-process check of a property: "" when it holds.
 func (s *shrinker) check(prop string, o *orgdoc.Org, req orggen.Request) string {
+	if x, ok := s.extra[prop]; ok {
+		return x(o, req)
+	}
 	if _, _, filter := filterOf(req); filter != "" {
 		return s.checkFilter(prop, o, req)
 	}
