@@ -10,6 +10,7 @@
 package random
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -107,7 +108,25 @@ func newWorld(t testing.TB, orgs []*orgdoc.Org) *world {
 		docs[i] = *o
 		held[o.Org] = true
 	}
-	pdptest.ImportOrgs(t, st, docs)
+	// Both import paths: whole documents (PutOrg) and streamed ones
+	// (ImportOrg, what `verdict import` does), every other org.
+	for i := range docs {
+		if i%2 == 0 {
+			pdptest.ImportOrgs(t, st, docs[i:i+1])
+			continue
+		}
+		raw, err := json.Marshal(&docs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, err := orgdoc.OpenStream(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ImportOrg(context.Background(), stream, -1, store.Actor{Subject: "random"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	central := "http://" + pdptest.StartCentral(t, rs.URL()).Addr
 	k := pdptest.NewKeys(t)
 	files := pdptest.WriteBundles(t, docs, k.Signer, t.TempDir())
