@@ -24,6 +24,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/store"
@@ -127,22 +128,28 @@ func newWorld(t testing.TB, orgs []*orgdoc.Org) *world {
 			t.Fatal(err)
 		}
 	}
-	central := "http://" + pdptest.StartCentral(t, rs.URL()).Addr
+	centralURL := "http://" + pdptest.StartCentral(t, rs.URL()).Addr
 	k := pdptest.NewKeys(t)
 	files := pdptest.WriteBundles(t, docs, k.Signer, t.TempDir())
 	w := &world{orgs: orgs, st: st, eng: newEngine(t)}
 	// Stock OPA compiles every org's policies in its own process meanwhile.
 	opa, opaReady := pdptest.StartOPA(t, k.PubPath, files)
 	w.trio = pdptest.Trio{
-		Central: central, Edge: pdptest.StartEdge(t, files, k.PubPath), OPA: opa,
+		Central: centralURL, Edge: pdptest.StartEdge(t, files, k.PubPath), OPA: opa,
 		OPAOrgs: held, Client: &http.Client{Timeout: 30 * time.Second},
 	}
 	opaReady()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// As `verdict serve` builds it: cached facts following the change feed.
-	facts := store.NewCached(ctx, st, assemble.CacheConfig{}, pdptest.Log())
-	if w.local, err = pdp.New(pdp.Config{}, w.eng, facts); err != nil {
+	central, err := facts.Open(ctx, st.Client(), facts.Config{
+		Reader: facts.ReaderConfig{Prefix: st.OrgPrefix},
+		Feed:   facts.FeedConfig{Channel: st.ChangesChannel(), Log: pdptest.Log()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.local, err = pdp.New(pdp.Config{Users: st}, w.eng, central); err != nil {
 		t.Fatal(err)
 	}
 	if w.doc, err = pdp.New(pdp.Config{}, w.eng, assemble.NewDocSource(docs)); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/store"
@@ -80,7 +81,7 @@ func (s *shrinker) check(prop string, o *orgdoc.Org, req orggen.Request) string 
 	if _, err := s.st.PutOrg(context.Background(), o, -1, store.Actor{Subject: "shrinker"}); err != nil {
 		return err.Error()
 	}
-	svc, err := pdp.New(pdp.Config{}, s.eng, store.NewSource(s.st))
+	svc, err := s.redisPDP()
 	if err != nil {
 		return err.Error()
 	}
@@ -108,7 +109,7 @@ func (s *shrinker) checkFilter(prop string, o *orgdoc.Org, req orggen.Request) s
 	if _, err := s.st.PutOrg(context.Background(), o, -1, store.Actor{Subject: "shrinker"}); err != nil {
 		return err.Error()
 	}
-	svc, err := pdp.New(pdp.Config{}, s.eng, store.NewSource(s.st))
+	svc, err := s.redisPDP()
 	if err != nil {
 		return err.Error()
 	}
@@ -116,6 +117,17 @@ func (s *shrinker) checkFilter(prop string, o *orgdoc.Org, req orggen.Request) s
 		return fmt.Sprintf("subject facts from Redis %s, whole org %s", facts, doc)
 	}
 	return ""
+}
+
+// redisPDP decides with facts read from Redis by the decision path's
+// reader, a fresh one each time: it keeps build manifests by id, and a
+// shrunk build keeps its id.
+func (s *shrinker) redisPDP() (*pdp.Service, error) {
+	r, err := facts.NewReader(s.st.Client(), facts.ReaderConfig{Prefix: s.st.OrgPrefix})
+	if err != nil {
+		return nil, err
+	}
+	return pdp.New(pdp.Config{Users: s.st}, s.eng, r)
 }
 
 // stockOPA evaluates req with OPA's rego package on o's bundle, at the

@@ -136,7 +136,7 @@ func StartOPA(t testing.TB, pubPath string, bundles []string) (string, func()) {
 
 // readyGuard is how long a server loading n bundles may take to be ready
 // before a test gives up on it: a hang guard, never a measure.
-func readyGuard(n int) time.Duration { return time.Minute + time.Duration(n)*10*time.Second }
+func readyGuard(n int) time.Duration { return 2*time.Minute + time.Duration(n)*10*time.Second }
 
 // Trio is the three evaluators that must agree: base URLs of a central
 // PDP, an edge PDP and stock OPA. Stock OPA holds only the orgs it was
