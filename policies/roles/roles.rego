@@ -11,30 +11,20 @@ package verdict.roles
 import data.verdict.active_policy
 import data.verdict.lib
 
-# Roles granted on (P,E), before the catalog.
-granted contains r if {
-	lib.active
-	some r in lib.user_share
-}
-
-granted contains r if {
+# Roles granted on (P,E), before the catalog. (Complete sets, computed once
+# per decision: rules look roles up by name, and a partial set would be
+# evaluated again for every name asked.)
+granted := ({r | lib.active; some r in lib.user_share} | {r |
 	lib.active
 	some g in lib.group_list
 	some r in lib.group_share(g)
-}
-
-granted contains r if {
-	lib.active
-	lib.project_known
-	some r in lib.legacy_roles
-}
+}) | {r | lib.active; lib.project_known; some r in lib.legacy_roles}
 
 # The subject's effective runtime roles: the catalog's roles it was granted
 # (read back when kept, lib.served).
-roles contains r if some r in lib.served.roles
-
-roles contains r if {
-	lib.compute
+roles := {r | some r in lib.served.roles} if {
+	lib.served
+} else := {r |
 	some r in active_policy.build.roles
 	granted[r]
 }

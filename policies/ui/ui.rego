@@ -57,12 +57,12 @@ launch_result := {"decision": true, "context": {"build": active_policy.build_id}
 component := object.get(flow, ["components", input.resource.id], {})
 
 state := "enabled" if {
-	flow
-	bypass.allowed
-} else := "enabled" if {
 	some r in flow.roles
 	roles.roles[r]
 	role_state(r) == "enabled"
+} else := "enabled" if {
+	flow
+	bypass.allowed
 } else := "disabled" if {
 	some r in flow.roles
 	roles.roles[r]
