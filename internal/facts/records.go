@@ -1,9 +1,8 @@
 package facts
 
 import (
-	"time"
-
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
 )
 
 // The decoders of each stored record kind (docs/redis-keys.md), each
@@ -517,11 +516,6 @@ func (d *decoder) filter(fid string) (*ast.Term, error) {
 	), nil
 }
 
-// CreatedKeyLayout renders a build's creation time, in UTC, fixed width, so
-// that build times order as text in the policies (latest_on_branch) with no
-// time parsing and no range narrower than the validator's (years 0000-9999).
-const CreatedKeyLayout = "2006-01-02T15:04:05.000000000Z"
-
 // build decodes a build manifest: {"branch", "created", "created_key",
 // "roles", "ui_flows": {id: ...}, "processes": {id: ...}}.
 func (d *decoder) build(bid string) (*ast.Term, error) {
@@ -542,12 +536,13 @@ func (d *decoder) build(bid string) (*ast.Term, error) {
 		case "created":
 			var s string
 			if s, err = d.str(); err == nil {
-				var t time.Time
-				if t, err = time.Parse(time.RFC3339, s); err != nil || t.UTC().Year() < 0 || t.UTC().Year() > 9999 {
-					err = d.fail("created %q is not an RFC 3339 time of years 0000-9999", s)
+				// created_key: the one definition, orgdoc's (data-model.md).
+				var key string
+				if key, err = orgdoc.CreatedKey(s); err != nil {
+					err = d.fail("%v", err)
 				} else {
 					item(obj, "created", ast.StringTerm(s))
-					item(obj, "created_key", ast.StringTerm(t.UTC().Format(CreatedKeyLayout)))
+					item(obj, "created_key", ast.StringTerm(key))
 				}
 			}
 		case "roles":
