@@ -1,6 +1,10 @@
 package orgdoc
 
-import "reflect"
+import (
+	"reflect"
+
+	"github.com/verdict-pdp/verdict/internal/verr"
+)
 
 // DecodeOrg decodes and validates one org document. Every failure is a
 // *verr.Error whose Field is the JSON path at fault: verr.InvalidInput for
@@ -36,4 +40,20 @@ func DecodeCorpus(data []byte) (*Corpus, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// DecodeStrict decodes a JSON document into dst (a pointer to a struct) with
+// the strict rules of DecodeOrg (unknown fields, wrong types and non-integers
+// refused with the JSON path at fault) but no validation: for other formats
+// built from the same parts (the 5.1 export of package migrate).
+func DecodeStrict(data []byte, dst any) error {
+	raw, err := parseJSON(data)
+	if err != nil {
+		return err
+	}
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return verr.New(verr.Internal, "", "DecodeStrict needs a non-nil pointer, not %T", dst)
+	}
+	return strictDecode(nil, raw, v.Elem())
 }
