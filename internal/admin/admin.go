@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/admin/domain"
+	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -54,11 +55,23 @@ type api struct {
 	st    *store.Store  // whole-org import, export, deletion and audit
 	dom   *domain.Admin // every other call: the admin rules
 	authz Authorizer
+	eng   engines // the reviews' and migrations' decisions
 }
 
+// Option configures the admin API.
+type Option func(*api)
+
+// WithEngine makes the access review and the migration replay decide with
+// e, the engine the PDP runs (its policies, extensions included). Without
+// it they use an engine of the built-in policies, built on first use.
+func WithEngine(e *engine.Engine) Option { return func(a *api) { a.eng.given = e } }
+
 // Register adds every route of the admin API under /admin/v1/orgs.
-func Register(r gin.IRouter, st *store.Store, authz Authorizer) {
+func Register(r gin.IRouter, st *store.Store, authz Authorizer, opts ...Option) {
 	a := &api{st: st, dom: domain.New(st), authz: authz}
+	for _, o := range opts {
+		o(a)
+	}
 	g := r.Group("/admin/v1/orgs")
 	a.orgRoutes(g)
 	a.userRoutes(g)
@@ -67,6 +80,7 @@ func Register(r gin.IRouter, st *store.Store, authz Authorizer) {
 	a.projectRoutes(g)
 	a.accessRoutes(g)
 	a.designerRoutes(g)
+	a.upgradeRoutes(g)
 }
 
 // checker names the check of a route from its path parameters.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/verdict-pdp/verdict/internal/store"
 )
 
 // Report says what a migration did: every change, each naming the record it
@@ -116,4 +119,21 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Replay != nil {
 		r.Replay.WriteText(w)
 	}
+}
+
+// StoreOptions is what an import of the migrated document records with it,
+// in its own transaction: the audit action org.migrated with the report's
+// summary, and the users to invite (store.Keys.Uninvited), for the
+// post-upgrade checklist.
+func (r *Report) StoreOptions(k store.Keys, now time.Time) store.PutOptions {
+	un := map[string]string{}
+	for _, id := range r.NotInvited {
+		un[id] = store.MustJSON(store.UninvitedUser{Migration: "5.1", Time: now.UTC().Format(time.RFC3339)})
+	}
+	audit := map[string]any{"migration": "5.1", "summary": r.Summary, "changes": len(r.Changes)}
+	if r.Replay != nil {
+		audit["replay"] = map[string]any{"users": r.Replay.Users, "questions": r.Replay.Questions, "agreed": r.Replay.Agreed,
+			"explained": len(r.Replay.Explained), "unexplained": len(r.Replay.Unexplained)}
+	}
+	return store.PutOptions{Action: "org.migrated", Audit: audit, Apart: map[string]map[string]string{k.Uninvited(): un}}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -33,6 +34,34 @@ func (s *Store) PutOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a A
 // after each batch. The document is laid out in memory first; ImportOrg
 // streams a document from a file instead.
 func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor, progress func(done, total int)) (int64, error) {
+	return s.putOrg(ctx, o, ifRevision, a, progress, PutOptions{})
+}
+
+// PutOptions change what PutOrgWith records with the import.
+type PutOptions struct {
+	// Action of the audit entry and change-feed kind (default
+	// "org.replaced"), e.g. "org.migrated".
+	Action string
+	// Audit members added to the audit entry's "after" (a report summary).
+	Audit map[string]any
+	// Apart replaces hashes kept apart from the index (Keys.Uninvited,
+	// Keys.Justifications) in the import's own transaction: key -> field ->
+	// value; an empty map deletes the hash.
+	Apart map[string]map[string]string
+}
+
+// PutOrgWith is PutOrg recording more in the same transaction (opts).
+func (s *Store) PutOrgWith(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor, opts PutOptions) (int64, error) {
+	k := s.keys(o.Org)
+	for key := range opts.Apart {
+		if !slices.Contains(k.apartKeys(), key) {
+			return 0, verr.New(verr.Internal, "", "%s is not a key kept apart of org %s", key, o.Org)
+		}
+	}
+	return s.putOrg(ctx, o, ifRevision, a, nil, opts)
+}
+
+func (s *Store) putOrg(ctx context.Context, o *orgdoc.Org, ifRevision int64, a Actor, progress func(done, total int), opts PutOptions) (int64, error) {
 	k := s.keys(o.Org)
 	c, l := layout(k, o)
 	total, done := 0, 0
@@ -105,7 +134,7 @@ func (s *Store) PutOrgProgress(ctx context.Context, o *orgdoc.Org, ifRevision in
 	if err := flush(); err != nil {
 		return 0, unavailable(err)
 	}
-	rev, err := s.commitImport(ctx, staged{k: k, tmp: tmp, live: live, seq: c.seq, layout: l}, ifRevision, a)
+	rev, err := s.commitImport(ctx, staged{k: k, tmp: tmp, live: live, seq: c.seq, layout: l, opts: opts}, ifRevision, a)
 	if err == nil {
 		tmpKeys = nil
 	}
@@ -120,6 +149,7 @@ type staged struct {
 	live   []string // the live keys the temporary ones become
 	seq    int64    // the last position given
 	layout *orgLayout
+	opts   PutOptions
 }
 
 // commitImport renames the staged keys over the live ones in one MULTI/EXEC,
@@ -165,9 +195,23 @@ func (s *Store) commitImport(ctx context.Context, st staged, ifRevision int64, a
 				p.SAdd(ctx, k.Index(), toAny(live)...)
 			}
 			p.Set(ctx, k.Seq(), st.seq, 0)
-			s.record(p, k, rev, a, "org.replaced", "org/"+org,
-				map[string]any{"revision": cur}, map[string]any{"revision": rev, "users": l.users, "groups": l.groups, "projects": l.projects},
-				Change{Org: org, Kind: "org.replaced", All: true})
+			for _, key := range sortedKeys(st.opts.Apart) {
+				p.Del(ctx, key)
+				if h := st.opts.Apart[key]; len(h) > 0 {
+					args := make([]any, 0, 2*len(h))
+					for _, f := range sortedKeys(h) {
+						args = append(args, f, h[f])
+					}
+					p.HSet(ctx, key, args...)
+				}
+			}
+			action := cmp.Or(st.opts.Action, "org.replaced")
+			after := map[string]any{"revision": rev, "users": l.users, "groups": l.groups, "projects": l.projects}
+			for name, v := range st.opts.Audit {
+				after[name] = v
+			}
+			s.record(p, k, rev, a, action, "org/"+org, map[string]any{"revision": cur}, after,
+				Change{Org: org, Kind: action, All: true})
 			return nil
 		})
 		return err
@@ -232,4 +276,13 @@ func token() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

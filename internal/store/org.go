@@ -21,8 +21,10 @@ func (s *Store) DeleteOrg(ctx context.Context, org string, ifRevision int64, a A
 		if err != nil {
 			return nil, err
 		}
-		// last_seen is kept outside the index (written apart by the PDP).
-		index = append(index, t.k.Org(), t.k.Seq(), t.k.Index(), t.k.LastSeen())
+		// last_seen, justifications and uninvited users are kept outside
+		// the index (apart.go).
+		index = append(index, t.k.Org(), t.k.Seq(), t.k.Index())
+		index = append(index, t.k.apartKeys()...)
 		slices.Sort(index)
 		for _, key := range slices.Compact(index) {
 			if key != t.k.Rev() && key != t.k.Audit() && key != t.k.Changes() {

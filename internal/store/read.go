@@ -90,3 +90,28 @@ func (s *Store) MembersAfter(ctx context.Context, key string, after int64, n int
 	}
 	return members(zs), nil
 }
+
+// ReadHashes reads several hashes of an org in one MULTI (one consistent
+// state), with a check that the org exists (NotFound at "org").
+func (s *Store) ReadHashes(ctx context.Context, org string, keys ...string) ([]map[string]string, error) {
+	var exists *redis.IntCmd
+	cmds := make([]*redis.MapStringStringCmd, len(keys))
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, s.keys(org).Org())
+		for i, k := range keys {
+			cmds[i] = p.HGetAll(ctx, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if exists.Val() == 0 {
+		return nil, verr.New(verr.NotFound, "org", "no org %q", org)
+	}
+	out := make([]map[string]string, len(keys))
+	for i, c := range cmds {
+		out[i] = c.Val()
+	}
+	return out, nil
+}

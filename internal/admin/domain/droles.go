@@ -133,6 +133,7 @@ func (d *Admin) AssignDesignerRole(ctx context.Context, org string, dr orgdoc.De
 		sk := store.SubjectKey(dr.Subject)
 		t.appendAssignment(h, sk, store.SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
+		t.justifyNew(da, a)
 		return &store.Outcome{Action: "designer_role.assigned", Target: "designer_role/" + itoa(seq), After: da, Change: designerChange(dr.Subject, dr.Scope)}, nil
 	})
 	return da, rev, err
@@ -277,6 +278,7 @@ func (d *Admin) TransferProjectOwner(ctx context.Context, org, project, user str
 		}
 		t.appendAssignment(t.pendingDroles, "u:"+user, store.SeqAssignment{Seq: seq, Role: dr.Role, Scope: dr.Scope})
 		da = DesignerAssignment{ID: seq, Subject: dr.Subject, Role: dr.Role, Scope: dr.Scope}
+		t.justifyNew(da, a)
 		return &store.Outcome{Action: "project.owner_transferred", Target: "project/" + project + "/owner", Before: previous, After: da, Change: ch}, nil
 	})
 	return da, rev, err
@@ -300,6 +302,8 @@ func (t *txn) dropDesignerRoles(drop func(sk string, sa store.SeqAssignment) boo
 		for _, sa := range as {
 			if !drop(sk, sa) {
 				kept = append(kept, sa)
+			} else {
+				t.forgetJustification(store.ParseSubjectKey(sk), sa.Role, sa.Scope)
 			}
 		}
 		if len(kept) == len(as) {
@@ -316,4 +320,15 @@ func (t *txn) dropDesignerRoles(drop func(sk string, sa store.SeqAssignment) boo
 	}
 	t.pendingDroles = h
 	return n, nil
+}
+
+// justifyNew records the justification given with a new assignment (the
+// write's own), or clears one an earlier assignment of the same subject,
+// role and scope left (an import does not clear them).
+func (t *txn) justifyNew(da DesignerAssignment, a store.Actor) {
+	if strings.TrimSpace(a.Justification) != "" {
+		t.recordJustification(da, a)
+		return
+	}
+	t.forgetJustification(da.Subject, da.Role, da.Scope)
 }

@@ -226,6 +226,10 @@ func (d *Admin) DeleteUser(ctx context.Context, org, id, ifMatch string, a store
 		// last_seen is written apart by the PDP (lastseen.go); a new user
 		// given this id later must not inherit the old sighting.
 		t.HDel(t.k.LastSeen(), id)
+		t.HDel(t.k.Uninvited(), id)
+		if err := t.forgetJustificationsOf(orgdoc.Subject{User: id}); err != nil {
+			return nil, err
+		}
 		envs, err := t.allEnvs()
 		if err != nil {
 			return nil, err

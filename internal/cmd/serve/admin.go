@@ -36,7 +36,7 @@ func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Conf
 			c.Next()
 			w.acknowledge() // an answer without a body (204) is written after this
 		})
-		admin.Register(g, st, authz)
+		admin.Register(g, st, authz, admin.WithEngine(svc.Engine()))
 	}
 }
 

@@ -1,0 +1,88 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/verdict-pdp/verdict/internal/orgdoc"
+	"github.com/verdict-pdp/verdict/internal/store"
+)
+
+// Input is one snapshot of an org: its document and the records kept apart.
+type Input struct {
+	Org      *orgdoc.Org
+	Revision int64
+	// Uninvited: user id -> the migration that created it uninvited.
+	Uninvited map[string]store.UninvitedUser
+	// Justifications: store.JustificationKey -> justification.
+	Justifications map[string]store.Justification
+	// DesignerIDs: store.JustificationKey -> the assignment's id in the
+	// admin API (absent for a snapshot read from a file).
+	DesignerIDs map[string]int64
+}
+
+// FromDocument is the snapshot of an org document read from a file: no
+// justification, no uninvited user, no assignment ids.
+func FromDocument(o *orgdoc.Org) *Input {
+	return &Input{Org: o, Uninvited: map[string]store.UninvitedUser{}, Justifications: map[string]store.Justification{}, DesignerIDs: map[string]int64{}}
+}
+
+// Load reads an org's snapshot from the store.
+func Load(ctx context.Context, st *store.Store, org string) (*Input, error) {
+	o, rev, err := st.GetOrg(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	in := FromDocument(o)
+	in.Revision = rev
+	k := st.Keys(org)
+	droles, err := st.ReadHash(ctx, org, k.DRoles())
+	if err != nil {
+		return nil, err
+	}
+	for sk, raw := range droles {
+		var as []store.SeqAssignment
+		if err := json.Unmarshal([]byte(raw), &as); err != nil {
+			return nil, fmt.Errorf("designer roles of %s: %w", sk, err)
+		}
+		for _, a := range as {
+			in.DesignerIDs[store.JustificationKey(store.ParseSubjectKey(sk), a.Role, a.Scope)] = a.Seq
+		}
+	}
+	un, err := st.ReadApart(ctx, k.Uninvited())
+	if err != nil {
+		return nil, err
+	}
+	for id, raw := range un {
+		var u store.UninvitedUser
+		if err := json.Unmarshal([]byte(raw), &u); err != nil {
+			return nil, fmt.Errorf("uninvited user %s: %w", id, err)
+		}
+		in.Uninvited[id] = u
+	}
+	js, err := st.ReadApart(ctx, k.Justifications())
+	if err != nil {
+		return nil, err
+	}
+	for key, raw := range js {
+		var j store.Justification
+		if err := json.Unmarshal([]byte(raw), &j); err != nil {
+			return nil, fmt.Errorf("justification %s: %w", key, err)
+		}
+		in.Justifications[key] = j
+	}
+	return in, nil
+}
+
+func at(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
