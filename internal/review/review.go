@@ -192,6 +192,12 @@ func (rv *reviewer) ask(svc *pdp.Service, user, env, typ, id, action string, pro
 	return d.Decision, d.Context, nil
 }
 
+// AnyFlow stands, in the access rows, for every automation flow of a
+// project that has no entry of its own: what the app-wide entries (or the
+// documented default) give: the engine is asked about a flow of that id.
+// A project whose own flow is called "*" has no such row.
+const AnyFlow = "*"
+
 // designActions are the design-time permissions on a project.
 var designActions = []string{"read", "edit", "manage_access", "create_build", "change_active_policy"}
 
@@ -263,15 +269,22 @@ func (rv *reviewer) runtime(u *orgdoc.User, p *orgdoc.Project, env string, row f
 			}
 		}
 	}
+	// Automation flows: each flow with entries of its own, then AnyFlow
+	// for every other flow (app-wide entries, else the default).
+	flows := []string{AnyFlow}
 	if p.FlowPermissions != nil {
-		for _, f := range sortedKeys(p.FlowPermissions.Flows) {
-			run, _, err := rv.ask(rv.svc, u.ID, env, "flow", f, "run", props, false)
-			if err != nil {
-				return false, err
-			}
-			if run {
-				row(p.ID, env, "flow", f, "run", "", nil)
-			}
+		flows = sortedKeys(p.FlowPermissions.Flows)
+		if _, taken := p.FlowPermissions.Flows[AnyFlow]; !taken {
+			flows = append(flows, AnyFlow)
+		}
+	}
+	for _, f := range flows {
+		run, _, err := rv.ask(rv.svc, u.ID, env, "flow", f, "run", props, false)
+		if err != nil {
+			return false, err
+		}
+		if run {
+			row(p.ID, env, "flow", f, "run", "", nil)
 		}
 	}
 	return ok, nil

@@ -239,10 +239,11 @@ func checkPromotionEnvs(orgEnvs, projectEnvs []string, o PromotionOptions) error
 // write is one field of the target environment to set or delete; seq is
 // the position to keep (0: a new record).
 type write struct {
-	field string
-	value any
-	seq   int64
-	del   bool
+	field  string
+	value  any
+	seq    int64
+	del    bool
+	srcSeq int64 // position in the source: new records keep its order
 }
 
 // plan computes the diff of a promotion from the source and target
@@ -300,6 +301,7 @@ func plan(project string, o PromotionOptions, from, to, builds map[string]string
 		writes = append(writes, ws...)
 	}
 	p.checkPriorities(from, to, o, base)
+	sort.SliceStable(writes, func(i, j int) bool { return writes[i].srcSeq < writes[j].srcSeq })
 	return p, writes, nil
 }
 
@@ -362,7 +364,7 @@ func (p *PromotionPlan) diff(prefix, kind, path string, from, to map[string]stri
 		switch {
 		case !exists:
 			it.Op = OpAdd
-			writes = append(writes, write{field: f, value: src})
+			writes = append(writes, write{field: f, value: src, srcSeq: store.SeqOf(from[f])})
 		default:
 			dst, err := decode(raw)
 			if err != nil {
