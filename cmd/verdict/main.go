@@ -15,12 +15,16 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/bench"
 	"github.com/verdict-pdp/verdict/internal/cmd/bundlecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/check"
+	"github.com/verdict-pdp/verdict/internal/cmd/checklist"
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/cmd/edgecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/gen"
 	"github.com/verdict-pdp/verdict/internal/cmd/healthcheck"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
+	"github.com/verdict-pdp/verdict/internal/cmd/migratecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
+	"github.com/verdict-pdp/verdict/internal/cmd/promote"
+	"github.com/verdict-pdp/verdict/internal/cmd/reviewcmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
 	"github.com/verdict-pdp/verdict/internal/cmd/version"
 )
@@ -39,6 +43,10 @@ evaluated in-process on OPA, facts in Redis, signed bundles for edge PDPs.`,
 			{Name: "import", Summary: "import org documents into Redis (atomic replace, streamed)", Run: importexport.Import},
 			{Name: "export", Summary: "export an org from Redis as an org document", Run: importexport.Export},
 			{Name: "bundle", Summary: "build, inspect or serve signed OPA bundles; make their key pair", Run: bundlecmd.Run},
+			{Name: "migrate", Summary: "upgrade an org from a 5.1 export (dry run unless --apply)", Run: migratecmd.Run},
+			{Name: "checklist", Summary: "the post-upgrade checklist of an org, as findings", Run: checklist.Run},
+			{Name: "promote", Summary: "copy a project's settings between environments (dry run unless --apply)", Run: promote.Run},
+			{Name: "review", Summary: "an org's access review, in JSON or CSV", Run: reviewcmd.Run},
 			{Name: "bench", Summary: "load generator for any AuthZEN or OPA server", Run: bench.Run},
 			{Name: "gen", Summary: "a deterministic org document (or request mix) at scale", Run: gen.Run},
 			{Name: "healthcheck", Summary: "exit 0 when a running PDP is ready (container health checks)", Run: healthcheck.Run},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
 // Input is one snapshot of an org: its document and the records kept apart.
@@ -85,4 +86,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// FromFile reads the snapshot of org from a file holding an org document,
+// or a decision corpus whose orgs include it.
+func FromFile(data []byte, org string) (*Input, error) {
+	var probe struct {
+		Orgs json.RawMessage `json:"orgs"`
+	}
+	if json.Unmarshal(data, &probe) == nil && probe.Orgs != nil {
+		c, err := orgdoc.DecodeCorpus(data)
+		if err != nil {
+			return nil, err
+		}
+		for i := range c.Orgs {
+			if c.Orgs[i].Org == org {
+				return FromDocument(&c.Orgs[i]), nil
+			}
+		}
+		return nil, verr.New(verr.NotFound, "org", "the corpus has no org %q", org)
+	}
+	o, err := orgdoc.DecodeOrg(data)
+	if err != nil {
+		return nil, err
+	}
+	if org != "" && o.Org != org {
+		return nil, verr.New(verr.NotFound, "org", "the document is org %q, not %q", o.Org, org)
+	}
+	return FromDocument(o), nil
 }

@@ -36,7 +36,12 @@ func adminRoutes(st *store.Store, svc *pdp.Service, v *authn.Verifier, cfg *Conf
 			c.Next()
 			w.acknowledge() // an answer without a body (204) is written after this
 		})
-		admin.Register(g, st, authz, admin.WithEngine(svc.Engine()))
+		var opts []admin.Option
+		if svc != nil {
+			// Reviews and migration replays decide with the PDP's own engine.
+			opts = append(opts, admin.WithEngine(svc.Engine()))
+		}
+		admin.Register(g, st, authz, opts...)
 	}
 }
 
