@@ -204,3 +204,83 @@ func TestAccessReview(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Justifications and uninvited users are kept apart from the org document:
+// a whole-org import keeps them (they name records by content), removing
+// an assignment or a user removes what concerns it, and deleting the org
+// removes them all.
+func TestRecordsKeptApart(t *testing.T) {
+	h := setup(t)
+	base := "/admin/v1/orgs/acme"
+	h.do("POST", base+"/migrations/51?apply=true", readFile(t, acme51)).want(http.StatusOK)
+	unjustified := func() []string {
+		r := h.review(base + "/review?project=loans&environment=prod")
+		var out []string
+		for _, d := range r.Unjustified {
+			out = append(out, d.Subject.User+":"+d.Role)
+		}
+		return out
+	}
+	uninvited := func() []string {
+		var cl review.Checklist
+		h.do("GET", base+"/checklist", nil).want(http.StatusOK).decode(&cl)
+		var out []string
+		for _, f := range cl.Findings {
+			if f.Code == review.CodeNotInvited {
+				out = append(out, f.ID)
+			}
+		}
+		return out
+	}
+	r := h.review(base + "/review?project=loans&environment=prod")
+	ids := map[string]int64{}
+	for _, d := range r.Unjustified {
+		ids[d.Subject.User] = d.ID
+	}
+	h.do("PUT", base+"/designer-roles/"+itoa(ids["u-olga"])+"/justification", nil, "X-Justification", "platform admin").want(http.StatusOK)
+	h.do("PUT", base+"/projects/loans/designer-roles/"+itoa(ids["u-paul"])+"/justification", map[string]any{"justification": "project lead"}).want(http.StatusOK)
+	if got := unjustified(); !slices.Equal(got, []string{"u-wendy:workspace_admin"}) {
+		t.Fatalf("unjustified %v", got)
+	}
+	// Export and import the org: positions are renumbered, the records stay.
+	doc := h.do("GET", base, nil).want(http.StatusOK).body
+	h.do("PUT", base, doc).want(http.StatusOK)
+	if got := unjustified(); !slices.Equal(got, []string{"u-wendy:workspace_admin"}) {
+		t.Fatalf("unjustified after a re-import %v", got)
+	}
+	if got := uninvited(); !slices.Equal(got, []string{"u-bob", "u-ivan"}) {
+		t.Fatalf("uninvited after a re-import %v", got)
+	}
+	// Paul's ownership goes and comes back without a justification.
+	var p domain.Page[domain.DesignerAssignment]
+	h.do("GET", base+"/projects/loans/designer-roles", nil).want(http.StatusOK).decode(&p)
+	for _, da := range p.Items {
+		if da.Role == "project_owner" {
+			h.do("DELETE", base+"/projects/loans/designer-roles/"+itoa(da.ID), nil).want(http.StatusNoContent)
+		}
+	}
+	h.do("POST", base+"/projects/loans/designer-roles", map[string]any{"subject": map[string]any{"user": "u-paul"}, "role": "project_owner"}).want(http.StatusCreated)
+	if got := unjustified(); !slices.Equal(got, []string{"u-wendy:workspace_admin", "u-paul:project_owner"}) {
+		t.Fatalf("unjustified after paul's ownership was removed and given again %v", got)
+	}
+	// Deleting olga and ivan removes their records.
+	h.do("DELETE", base+"/users/u-olga", nil).want(http.StatusNoContent)
+	h.do("DELETE", base+"/users/u-ivan", nil).want(http.StatusNoContent)
+	keys := h.st.Keys("acme")
+	just, err := h.st.ReadApart(t.Context(), keys.Justifications())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(just) != 0 {
+		t.Fatalf("justifications left after olga went and paul's ownership was given anew: %v", just)
+	}
+	if got := uninvited(); !slices.Equal(got, []string{"u-bob"}) {
+		t.Fatalf("uninvited after ivan went %v", got)
+	}
+	h.do("DELETE", base, nil).want(http.StatusNoContent)
+	for _, k := range []string{keys.Justifications(), keys.Uninvited()} {
+		if n, _ := h.st.Client().Exists(t.Context(), k).Result(); n != 0 {
+			t.Fatalf("%s outlives the org", k)
+		}
+	}
+}
