@@ -116,7 +116,7 @@ func (c *converter) groups() {
 		if len(g.Roles) > 0 {
 			roles = "roles " + strings.Join(g.Roles, ", ") + " (shared per environment below)"
 		}
-		c.change(ChangeGroupCreated, at("groups", i), at("groups", i), "end-user group %q moved from the IdP with %d members; %s", g.Name, len(g.Members), roles)
+		c.change(ChangeGroupCreated, at("groups", i), at("groups", i), "end-user group %q moved from the IdP with %d member(s); %s", g.Name, len(g.Members), roles)
 	}
 }
 
@@ -287,7 +287,7 @@ func (c *converter) suggest(role string) Suggestion {
 	}
 	sg.Exact = len(sg.Missing) == 0 && len(sg.Extra) == 0
 	if sg.Exact {
-		sg.Match = fmt.Sprintf("group %q: exact (its %d members are the role's holders)", g.Name, len(g.Members))
+		sg.Match = fmt.Sprintf("group %q: exact (its %d member(s) are the role's holders)", g.Name, len(g.Members))
 		return sg
 	}
 	sg.Match = fmt.Sprintf("group %q: %d of %d holders", g.Name, len(sg.Matched), len(holders))

@@ -103,7 +103,7 @@ func (r *Report) WriteText(w io.Writer) {
 		r.Org, s.Users, s.UsersWithAccess, s.Roles, s.Groups, s.LegacyGrants, s.Shares, s.DefaultedFlows, s.RoleOverrides, s.GroupOverrides)
 	fmt.Fprintf(w, "\nchanges (%d):\n", len(r.Changes))
 	for _, c := range r.Changes {
-		fmt.Fprintf(w, "  %-32s %s\n  %32s %s\n", c.Kind, c.Path, "", c.Message)
+		fmt.Fprintf(w, "  %-26s %s: %s\n", c.Kind, c.Path, c.Message)
 	}
 	fmt.Fprintf(w, "\nrole overrides (%d): deprecated, never used by Verdict\n", len(r.Suggestions))
 	for _, sg := range r.Suggestions {
