@@ -45,8 +45,8 @@ func Load(ctx context.Context, st *store.Store, org string) (*Input, error) {
 	}
 	for sk, raw := range droles {
 		var as []store.SeqAssignment
-		if err := json.Unmarshal([]byte(raw), &as); err != nil {
-			return nil, fmt.Errorf("designer roles of %s: %w", sk, err)
+		if err := store.Decode(raw, &as); err != nil {
+			return nil, err
 		}
 		for _, a := range as {
 			in.DesignerIDs[store.JustificationKey(store.ParseSubjectKey(sk), a.Role, a.Scope)] = a.Seq
@@ -58,8 +58,8 @@ func Load(ctx context.Context, st *store.Store, org string) (*Input, error) {
 	}
 	for id, raw := range un {
 		var u store.UninvitedUser
-		if err := json.Unmarshal([]byte(raw), &u); err != nil {
-			return nil, fmt.Errorf("uninvited user %s: %w", id, err)
+		if err := store.Decode(raw, &u); err != nil {
+			return nil, err
 		}
 		in.Uninvited[id] = u
 	}
@@ -69,8 +69,8 @@ func Load(ctx context.Context, st *store.Store, org string) (*Input, error) {
 	}
 	for key, raw := range js {
 		var j store.Justification
-		if err := json.Unmarshal([]byte(raw), &j); err != nil {
-			return nil, fmt.Errorf("justification %s: %w", key, err)
+		if err := store.Decode(raw, &j); err != nil {
+			return nil, err
 		}
 		in.Justifications[key] = j
 	}
