@@ -29,6 +29,10 @@ type ReaderConfig struct {
 	// MaxProjects bounds the projects whose decoded build manifests are kept
 	// (default 1024); past it one kept project, at random, makes room.
 	MaxProjects int
+	// MaxShared bounds the decoded records that several subjects share
+	// (projects, groups, active policies, group shares...) kept by their
+	// stored text (default 4096 records).
+	MaxShared int
 }
 
 // Validate fills defaults and reports every problem.
@@ -39,8 +43,14 @@ func (c *ReaderConfig) Validate() error {
 	if c.MaxProjects < 0 {
 		return verr.New(verr.InvalidInput, "max_projects", "must not be negative")
 	}
+	if c.MaxShared < 0 {
+		return verr.New(verr.InvalidInput, "max_shared", "must not be negative")
+	}
 	if c.MaxProjects == 0 {
 		c.MaxProjects = 1024
+	}
+	if c.MaxShared == 0 {
+		c.MaxShared = 4096
 	}
 	return nil
 }
@@ -58,6 +68,8 @@ type Reader struct {
 	mu     sync.RWMutex
 	builds map[string]cachedBuilds // org + "\x00" + project
 
+	shared *memo // decoded records several subjects share
+
 	decoders sync.Pool
 }
 
@@ -71,7 +83,7 @@ func NewReader(rdb redis.UniversalClient, cfg ReaderConfig) (*Reader, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Reader{cfg: cfg, rdb: rdb, builds: map[string]cachedBuilds{}}
+	r := &Reader{cfg: cfg, rdb: rdb, builds: map[string]cachedBuilds{}, shared: newMemo(cfg.MaxShared)}
 	r.decoders.New = func() any { return new(decoder) }
 	return r, nil
 }
@@ -223,8 +235,10 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 			rec := ast.NewTerm(ast.NewObject())
 			if i < len(attrs) {
 				if raw, ok := attrs[i].(string); ok {
-					d.reset(p+"groups", g, raw)
-					if rec, err = d.group(g); err != nil {
+					if rec, err = r.shared.get(p+"groups", g, raw, func() (*ast.Term, error) {
+						d.reset(p+"groups", g, raw)
+						return d.group(g)
+					}); err != nil {
 						return Facts{}, err
 					}
 				}
@@ -265,8 +279,16 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 		if raw == "" {
 			continue
 		}
-		d.reset(p+"droles", field, raw)
-		as, err := d.assignments()
+		decode := func() (*ast.Term, error) {
+			d.reset(p+"droles", field, raw)
+			return d.assignments()
+		}
+		var as *ast.Term
+		if strings.HasPrefix(field, "g:") {
+			as, err = r.shared.get(p+"droles", field, raw, decode)
+		} else {
+			as, err = decode()
+		}
 		if err != nil {
 			return Facts{}, err
 		}
@@ -283,11 +305,18 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 
 	projects := ast.NewObjectWithCapacity(1)
 	if raw := str(rProject); raw != "" {
-		d.reset(p+"projects", s.Project, raw)
-		proj, err := d.project(s.Project)
+		base, err := r.shared.get(p+"projects", s.Project, raw, func() (*ast.Term, error) {
+			d.reset(p+"projects", s.Project, raw)
+			o, err := d.project(s.Project)
+			return ast.NewTerm(o), err
+		})
 		if err != nil {
 			return Facts{}, err
 		}
+		// The kept record is shared: this decision's project is a new
+		// object holding its members.
+		proj := ast.NewObjectWithCapacity(4)
+		base.Value.(ast.Object).Foreach(func(k, v *ast.Term) { proj.Insert(k, v) })
 		builds, err := r.projectBuilds(ctx, d, p, s.Org, s.Project, list(rBuildIDs))
 		if err != nil {
 			return Facts{}, err
@@ -295,7 +324,7 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 		item(proj, "builds", builds)
 		envs := ast.NewObjectWithCapacity(1)
 		if ef := list(rEnvFields); len(ef) > 0 && ef[0] != nil {
-			e, err := environment(d, p+"env:"+s.Project+":"+s.Environment, uid, str(rUsername), groupNames, ef)
+			e, err := r.environment(d, p+"env:"+s.Project+":"+s.Environment, uid, str(rUsername), groupNames, ef)
 			if err != nil {
 				return Facts{}, err
 			}
@@ -308,8 +337,10 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 
 	filters := ast.NewObjectWithCapacity(1)
 	if raw := str(rFilter); raw != "" {
-		d.reset(p+"filters", s.Filter, raw)
-		fv, err := d.filter(s.Filter)
+		fv, err := r.shared.get(p+"filters", s.Filter, raw, func() (*ast.Term, error) {
+			d.reset(p+"filters", s.Filter, raw)
+			return d.filter(s.Filter)
+		})
 		if err != nil {
 			return Facts{}, err
 		}
@@ -326,7 +357,7 @@ func (r *Reader) assemble(ctx context.Context, d *decoder, p string, s Scope, re
 // environment decodes the fields of env:<project>:<env> that concern the
 // subject, in the order facts.lua asked for them: env, ap, ro, su:<uid>,
 // uo:<username>, then sg:<g>, go:<g> for each of the subject's groups.
-func environment(d *decoder, key, uid, username string, groups []string, ef []any) (*ast.Term, error) {
+func (r *Reader) environment(d *decoder, key, uid, username string, groups []string, ef []any) (*ast.Term, error) {
 	at := func(i int) (string, bool) {
 		if i >= len(ef) {
 			return "", false
@@ -346,29 +377,37 @@ func environment(d *decoder, key, uid, username string, groups []string, ef []an
 	groupOvr := ast.NewObjectWithCapacity(len(groups))
 	for i, g := range groups {
 		if raw, ok := at(5 + 2*i); ok {
-			d.reset(key, "sg:"+g, raw)
-			roles, err := d.share()
+			roles, err := r.shared.get(key, "sg:"+g, raw, func() (*ast.Term, error) {
+				d.reset(key, "sg:"+g, raw)
+				return d.share()
+			})
 			if err != nil {
 				return nil, err
 			}
 			shareGroups.Insert(ast.StringTerm(g), roles)
 		}
 		if raw, ok := at(6 + 2*i); ok {
-			d.reset(key, "go:"+g, raw)
-			o, err := d.override()
-			if err == nil {
-				err = d.end()
-			}
-			if err == nil && (o.kind != "group" || o.name != g) {
-				err = invalid(key, "go:"+g, "", "not the group override of %q", g)
-			}
+			ovr, err := r.shared.get(key, "go:"+g, raw, func() (*ast.Term, error) {
+				d.reset(key, "go:"+g, raw)
+				o, err := d.override()
+				if err == nil {
+					err = d.end()
+				}
+				if err == nil && (o.kind != "group" || o.name != g) {
+					err = invalid(key, "go:"+g, "", "not the group override of %q", g)
+				}
+				if err != nil {
+					return nil, err
+				}
+				return ast.ObjectTerm(
+					[2]*ast.Term{ast.InternedTerm("priority"), o.priority},
+					[2]*ast.Term{ast.InternedTerm("policy"), o.policy},
+				), nil
+			})
 			if err != nil {
 				return nil, err
 			}
-			groupOvr.Insert(ast.StringTerm(g), ast.ObjectTerm(
-				[2]*ast.Term{ast.InternedTerm("priority"), o.priority},
-				[2]*ast.Term{ast.InternedTerm("policy"), o.policy},
-			))
+			groupOvr.Insert(ast.StringTerm(g), ovr)
 		}
 	}
 	env := ast.NewObjectWithCapacity(2)
@@ -380,8 +419,10 @@ func environment(d *decoder, key, uid, username string, groups []string, ef []an
 	if !ok {
 		return ast.NewTerm(env), nil // no active policy in this environment
 	}
-	d.reset(key, "ap", raw)
-	def, err := d.activePolicy()
+	def, err := r.shared.get(key, "ap", raw, func() (*ast.Term, error) {
+		d.reset(key, "ap", raw)
+		return d.activePolicy()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -400,10 +441,13 @@ func environment(d *decoder, key, uid, username string, groups []string, ef []an
 		}
 		userOvr.Insert(ast.StringTerm(username), o.policy)
 	}
-	roleOvr := ast.NewObjectWithCapacity(0)
+	roleOvr := ast.NewTerm(ast.NewObject())
 	if raw, ok := at(2); ok {
-		d.reset(key, "ro", raw)
-		if err := roleOverrides(d, roleOvr); err != nil {
+		if roleOvr, err = r.shared.get(key, "ro", raw, func() (*ast.Term, error) {
+			d.reset(key, "ro", raw)
+			o := ast.NewObjectWithCapacity(1)
+			return ast.NewTerm(o), roleOverrides(d, o)
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -411,7 +455,7 @@ func environment(d *decoder, key, uid, username string, groups []string, ef []an
 		[2]*ast.Term{ast.InternedTerm("default"), def},
 		[2]*ast.Term{ast.InternedTerm("username_overrides"), ast.NewTerm(userOvr)},
 		[2]*ast.Term{ast.InternedTerm("group_overrides"), ast.NewTerm(groupOvr)},
-		[2]*ast.Term{ast.InternedTerm("role_overrides"), ast.NewTerm(roleOvr)},
+		[2]*ast.Term{ast.InternedTerm("role_overrides"), roleOvr},
 	))
 	return ast.NewTerm(env), nil
 }
