@@ -21,6 +21,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/gen"
 	"github.com/verdict-pdp/verdict/internal/cmd/healthcheck"
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
+	"github.com/verdict-pdp/verdict/internal/cmd/manifest"
 	"github.com/verdict-pdp/verdict/internal/cmd/migratecmd"
 	"github.com/verdict-pdp/verdict/internal/cmd/policytest"
 	"github.com/verdict-pdp/verdict/internal/cmd/promote"
@@ -39,6 +40,7 @@ evaluated in-process on OPA, facts in Redis, signed bundles for edge PDPs.`,
 			{Name: "serve", Summary: "run the central PDP over HTTP (facts in Redis; --dev: embedded store, demo org)", Run: serve.Run},
 			{Name: "edge", Summary: "run an edge PDP on signed bundles, no Redis", Run: edgecmd.Run},
 			{Name: "check", Summary: "replay decision corpora in-process or against a PDP (--url)", Run: check.Run},
+			{Name: "manifest", Summary: "a user's permission manifest in a solution and environment (--url or --org-file)", Run: manifest.Run},
 			{Name: "policy", Summary: "policy tools: verdict policy test", Run: policytest.Run},
 			{Name: "import", Summary: "import org documents into Redis (atomic replace, streamed)", Run: importexport.Import},
 			{Name: "export", Summary: "export an org from Redis as an org document", Run: importexport.Export},

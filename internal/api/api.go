@@ -110,6 +110,7 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	access.POST("/search/action", s.search(authzen.SearchAction))
 	r.POST("/v1/data/*path", s.authenticate, s.dataAPI)
 	r.POST("/v1/filters/:id", s.authenticate, s.filter)
+	r.POST("/v1/manifest", s.authenticate, s.manifest)
 	if d.Admin != nil {
 		d.Admin(r)
 	}

@@ -86,6 +86,7 @@ type compiled struct {
 	decision rego.PreparedEvalQuery
 	served   rego.PreparedEvalQuery
 	filter   rego.PreparedEvalQuery
+	manifest rego.PreparedEvalQuery
 	revision string
 	modules  map[string]string
 	compiler *ast.Compiler
@@ -157,6 +158,10 @@ func compile(ctx context.Context, modules map[string]string, data map[string]any
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}
 	c.filter, err = rego.New(rego.Query(FilterQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{}), rego.Store(store)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
+	}
+	c.manifest, err = rego.New(rego.Query(ManifestQuery), rego.Compiler(compiler), rego.Resolver(factsRef, factsResolver{}), rego.Store(store)).PrepareForEval(ctx)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "compiling policies: %v", err)
 	}

@@ -51,11 +51,16 @@ swimlane(p, s) := {"type": "swimlane", "id": s, "properties": {"project": projec
 
 flow(f) := {"type": "flow", "id": f, "properties": {"project": project}}
 
+# A UI flow: may it be launched, the state of each component the build
+# describes, and the state of any other component (a component the build does
+# not describe has no rules: enabled for whoever may launch the flow).
 ui_flows[f] := {
 	"launch": ask(ui_flow(f), "launch"),
-	"components": {c: ask(component(f, c), "view") | some c, _ in object.get(spec, "components", {})},
+	"components": {c: ask(component(f, c), "view") | some c in described},
+	"other_components": ask(component(f, other_id(described)), "view"),
 } if {
 	some f, spec in build.ui_flows
+	described := {c | some c, _ in object.get(spec, "components", {})}
 }
 
 processes[p] := {
@@ -71,17 +76,17 @@ listed_flows contains f if {
 	some f, _ in data.verdict_data.orgs[org].projects[project].flow_permissions.flows
 }
 
-# An id that no listed flow has, to ask for the default of every other flow:
-# "*" unless a flow is called so, else "*" followed by every listed id, which
-# is longer than any one of them.
-other_flow := "*" if {
-	not "*" in listed_flows
-} else := concat("", array.concat(["*"], sort(listed_flows)))
-
 flows := {
 	"listed": {f: ask(flow(f), "run") | some f in listed_flows},
-	"others": ask(flow(other_flow), "run"),
+	"others": ask(flow(other_id(listed_flows)), "run"),
 }
+
+# An id that is not in ids, to ask for "any other" item: "*" unless an item is
+# called so, else "*" followed by every id, which is longer than any one of
+# them.
+other_id(ids) := "*" if {
+	not "*" in ids
+} else := concat("", array.concat(["*"], sort(ids)))
 
 result := {
 	"access": access,

@@ -114,7 +114,12 @@ test_role_through_a_share if {
 		"approve": {"decision": false, "context": {"state": "hidden"}},
 		"note": {"decision": true, "context": {"state": "disabled"}},
 	}
-	m.ui_flows.home == {"launch": {"decision": false, "context": {"reason": "no_role_on_allow_list"}}, "components": {}}
+	m.ui_flows.desk.other_components == {"decision": true, "context": {"state": "enabled"}}
+	m.ui_flows.home == {
+		"launch": {"decision": false, "context": {"reason": "no_role_on_allow_list"}},
+		"components": {},
+		"other_components": {"decision": false, "context": {"state": "hidden"}},
+	}
 	m.processes.claim.start == {"decision": true, "context": {"build": "b1"}}
 	m.processes.claim.swimlanes.intake == {
 		"view": {"decision": true, "context": {"build": "b1"}},
@@ -136,7 +141,11 @@ test_role_through_a_share if {
 test_group_override_serves_another_build if {
 	m := manifest_of("u-b")
 	m.access == {"decision": true, "context": {"build": "b2", "rule": "group_override"}}
-	m.ui_flows == {"lite": {"launch": {"decision": true, "context": {"build": "b2"}}, "components": {}}}
+	m.ui_flows == {"lite": {
+		"launch": {"decision": true, "context": {"build": "b2"}},
+		"components": {},
+		"other_components": {"decision": true, "context": {"state": "enabled"}},
+	}}
 	m.processes == {}
 	manifest.build_id == "b2" with input as req("u-b") with data.verdict_data.orgs as orgs
 	manifest.build.ui_flows.lite == {"roles": ["Boss"]} with input as req("u-b") with data.verdict_data.orgs as orgs
@@ -190,10 +199,15 @@ test_listed_flows if {
 		with data.verdict_data.orgs as json.remove(orgs, ["m/projects/p/flow_permissions"])
 }
 
+test_other_id_is_never_one_of_the_ids if {
+	manifest.other_id({"a", "b"}) == "*"
+	manifest.other_id(set()) == "*"
+	manifest.other_id({"*", "a"}) == "**a"
+	manifest.other_id({"*", "**a"}) == "****a"
+}
+
 test_other_flow_is_never_a_listed_one if {
-	manifest.other_flow == "*" with input as req("u-a") with data.verdict_data.orgs as orgs
 	starred := json.patch(orgs, [{"op": "add", "path": "/m/projects/p/flow_permissions/flows/*", "value": {"roles": {"Clerk": "deny"}}}])
-	manifest.other_flow == "**reportsync" with input as req("u-a") with data.verdict_data.orgs as starred
 	m := data.verdict.manifest.result with input as req("u-a") with data.verdict_data.orgs as starred
 	m.flows.listed["*"] == {"decision": false, "context": {"level": "flow"}}
 	m.flows.others == {"decision": true, "context": {"level": "default"}}
@@ -224,6 +238,7 @@ test_agrees_with_single_decisions if {
 			every c, d in x.components {
 				d == single(u, manifest.component(f, c), "view") with input as req(u)
 			}
+			x.other_components == single(u, manifest.component(f, "undescribed"), "view") with input as req(u)
 		}
 		every p, x in m.processes {
 			x.start == single(u, manifest.process(p), "start") with input as req(u)
