@@ -63,6 +63,10 @@ type Config struct {
 	PolicyDirs []string `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
 	// BundleSigningKey signs the bundles served to edges (env VERDICT_BUNDLE_SIGNING_KEY).
 	BundleSigningKey string `yaml:"bundle_signing_key"`
+	// ConsoleClientID is the OIDC client the access console (/console/)
+	// signs admins in with (default: OIDCAudience); its secret, for a
+	// confidential client, is read from VERDICT_CONSOLE_CLIENT_SECRET only.
+	ConsoleClientID string `yaml:"console_client_id"`
 }
 
 // dirsFlag is a repeatable flag.
@@ -156,6 +160,7 @@ verdict.example.yaml), the environment variables below, the flags. SIGHUP reload
 	c.IntVar(&f.MemoryLimitMiB, "memory-limit-mib", 0, "soft limit of the Go heap in MiB (default 200; -1: runtime defaults; GOMEMLIMIT wins)")
 	c.StringVar(&f.DebugAddr, "debug-addr", "", "serve pprof profiles at this address `ADDR` (off by default)")
 	c.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private `KEY` (RSA or EC) signing the bundles served to edges")
+	c.StringVar(&f.ConsoleClientID, "console-client-id", "", "OIDC client `ID` of the access console at /console/ (default: the audience)")
 	c.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under `DIR` (repeatable; reloaded on SIGHUP)")
 	// Every flag but --dev (development mode is asked for on the command
 	// line, never inherited) and the repeatable --policy-dir has a variable.
@@ -245,6 +250,8 @@ func load(args []string, stdout, stderr io.Writer) (cfg *Config, code int, ok bo
 			c.BundleSigningKey = f.BundleSigningKey
 		case "policy-dir":
 			c.PolicyDirs = f.PolicyDirs
+		case "console-client-id":
+			c.ConsoleClientID = f.ConsoleClientID
 		}
 	})
 	if err := c.Validate(); err != nil {

@@ -122,6 +122,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
+	devAdmin := ""
 	if cfg.Dev {
 		c, err := orgdoc.DecodeCorpus(data.Demo())
 		if err != nil {
@@ -135,6 +136,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		if cfg.DefaultOrg == "" {
 			cfg.DefaultOrg = c.Orgs[0].Org
 		}
+		devAdmin = orgAdmin(&c.Orgs[0])
 	}
 	set, err := policyload.Load(cfg.PolicyDirs, false)
 	if err != nil {
@@ -209,6 +211,9 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	}
 	h, err := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout}, deps)
 	if err != nil {
+		return fail(err)
+	}
+	if h, err = withConsole(h, cfg, st, svc, central.Invalidate, devAdmin, log); err != nil {
 		return fail(err)
 	}
 	// Signed bundles for edge PDPs, rebuilt after writes (docs/bundles.md).
