@@ -20,15 +20,16 @@ BIN     := bin/verdict
 run: build
 	./$(BIN) serve --dev
 
-## test: install what is missing (redis-server), then every test. Every step
-## runs even when one fails (a failing Go package does not hide the Rego
-## tests and the corpora); the command fails when any step did.
+## test: install what is missing (redis-server, chromium), then every test.
+## Every step runs even when one fails (a failing Go package does not hide the
+## Rego tests and the corpora); the command fails when any step did.
 test: deps
 	@MAKE="$(MAKE)" sh scripts/test.sh vet gotest policy-test check
 
 deps:
 	@sh scripts/ensure-redis.sh
 	@sh scripts/ensure-deb.sh wrk wrk
+	@sh scripts/ensure-chromium.sh
 
 vet:
 	$(GO) vet ./...

@@ -146,9 +146,11 @@ func (con *Console) logout(c *gin.Context) {
 		con.sess.drop(s.id)
 	}
 	setCookie(c, cookieName, "", -1)
+	c.Header("Cache-Control", "no-store")
+	again := `<p><a id="sign-in-again" href="/console/login">Sign in again</a></p>`
 	if con.cfg.Dev {
-		c.String(http.StatusOK, "Signed out. This is a development server: opening /console/ again signs you in as the demo org's admin.")
-		return
+		again = `<p>This is a development server: <a id="sign-in-again" href="/console/">opening the console</a> signs you in as the demo org's admin again.</p>`
 	}
-	c.Redirect(http.StatusFound, "/console/login")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · Verdict access console</title>`+
+		`<link rel="stylesheet" href="/console/static/console.css"></head><body><main id="main"><h1 id="signed-out">You are signed out</h1>`+again+`</main></body></html>`))
 }

@@ -53,7 +53,9 @@ type groupFacts struct {
 
 func (w *whatIf) hypothetical() bool { return w.Who == "hypothetical" }
 
-func (w *whatIf) changes() bool { return w.AddGroup != "" || (w.ShareTo != "" && len(w.ShareRoles) > 0) }
+func (w *whatIf) changes() bool {
+	return w.AddGroup != "" || (w.ShareTo != "" && len(w.ShareRoles) > 0)
+}
 
 func readWhatIf(c *gin.Context) *whatIf {
 	q := func(k string) string { return strings.TrimSpace(c.Query(k)) }

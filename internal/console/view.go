@@ -113,7 +113,7 @@ func viewOf(m decision.Manifest, name string) manifestView {
 	for _, msg := range reasonsOf(m.Access, "active_policy") {
 		switch {
 		case strings.HasPrefix(msg, "role override for"):
-			v.Summary = append(v.Summary, "DEPRECATED: the "+msg+" at runtime (5.9 removed role overrides: redo it as a group override, then delete the row).")
+			v.Summary = append(v.Summary, "DEPRECATED: the "+strings.TrimSuffix(msg, " is deprecated and ignored")+" has no runtime effect (5.9 removed role overrides: redo it as a group override, then delete the row).")
 		case strings.HasPrefix(msg, "group override for"), strings.HasPrefix(msg, "username override for"):
 			v.Summary = append(v.Summary, "Active Policy: the "+msg+" (a username override beats group overrides; among groups the lowest priority number wins; else the default).")
 		default:

@@ -1,6 +1,8 @@
 // Package oidctest runs a real OpenID Connect issuer over HTTP inside a test:
-// discovery at /.well-known/openid-configuration and the signing keys at
-// /jwks, on an httptest.Server closed at the test's cleanup. Tokens are RS256
+// discovery at /.well-known/openid-configuration, the signing keys at /jwks
+// and the authorization code flow with PKCE that a browser completes (a
+// sign-in form at /auth, the code exchange at /token: authorize.go), on an
+// httptest.Server closed at the test's cleanup. Tokens are RS256
 // JWTs signed with go-jose, so a verifier under test goes through the same
 // discovery, key fetching and signature checks it does against Keycloak.
 //
@@ -62,6 +64,9 @@ type Issuer struct {
 	srv *httptest.Server
 	ln  *gateListener
 
+	tb   testing.TB
+	flow flow // the authorization code flow (authorize.go)
+
 	mu   sync.Mutex
 	key  Key            // signs tokens and is published at /jwks
 	hits map[string]int // requests served, by path
@@ -74,7 +79,7 @@ func Start(tb testing.TB) *Issuer {
 	if err != nil {
 		tb.Fatalf("oidctest: listen: %v", err)
 	}
-	is := &Issuer{key: NewKey(tb), hits: map[string]int{}, ln: &gateListener{Listener: ln}}
+	is := &Issuer{tb: tb, key: NewKey(tb), hits: map[string]int{}, ln: &gateListener{Listener: ln}}
 	is.srv = httptest.NewUnstartedServer(http.HandlerFunc(is.serve))
 	is.srv.Listener.Close() // replaced by the gated listener, which Down/Up use
 	is.srv.Listener = is.ln
@@ -141,8 +146,9 @@ func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 		body = map[string]any{
 			"issuer":                                u,
 			"jwks_uri":                              u + JWKSPath,
-			"authorization_endpoint":                u + "/auth",
-			"token_endpoint":                        u + "/token",
+			"authorization_endpoint":                u + AuthPath,
+			"token_endpoint":                        u + TokenPath,
+			"code_challenge_methods_supported":      []string{"S256"},
 			"userinfo_endpoint":                     u + "/userinfo",
 			"response_types_supported":              []string{"code"},
 			"subject_types_supported":               []string{"public"},
@@ -153,6 +159,12 @@ func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case JWKSPath:
 		body = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{publicJWK(pub)}}
+	case AuthPath:
+		is.authorize(w, r)
+		return
+	case TokenPath:
+		is.token(w, r, is.tb)
+		return
 	default:
 		http.NotFound(w, r)
 		return
