@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,6 +178,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	t.Cleanup(srv.Close)
 	base := "http://" + srv.Addr + "/console"
+
+	// A callback that no sign-in of this server started is refused: the
+	// state binds a code to the sign-in that asked for it.
+	if resp, err := http.Get(base + "/callback?state=forged&code=stolen"); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback with an unknown state: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	// Sign in: the console sends the browser to the issuer, which asks who.
 	b.do("sign-in form", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
