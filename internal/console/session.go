@@ -104,7 +104,11 @@ func (con *Console) signedIn(c *gin.Context) {
 		}
 	}
 	if con.cfg.Dev {
-		s := con.sess.create(con.cfg.DevSubject, con.cfg.DevSubject, con.cfg.DevOrg)
+		name := con.cfg.DevSubject
+		if u, err := con.dom.GetUser(c.Request.Context(), con.cfg.DevOrg, name); err == nil {
+			name = u.Username
+		}
+		s := con.sess.create(con.cfg.DevSubject, name, con.cfg.DevOrg)
 		setCookie(c, cookieName, s.id, 0)
 		c.Set(sessionKey, s)
 		c.Next()
