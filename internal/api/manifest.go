@@ -1,13 +1,13 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -38,18 +38,25 @@ func (s *Server) manifest(c *gin.Context) {
 		return
 	}
 	var b manifestBody
-	dec := json.NewDecoder(bytesReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeError(c, verr.Wrap(verr.InvalidInput, "", err, "%v", err))
+	if err := frontdoor.Unmarshal(raw, &b); err != nil {
+		writeError(c, err)
 		return
 	}
 	if b.Org == "" {
 		b.Org = defaultOrg(c, s.PDP.DefaultOrg())
 	}
-	if err := checkOrg(c, b.Org); err != nil {
+	if err := checkOrg(c, "org", b.Org); err != nil {
 		writeError(c, err)
 		return
+	}
+	for _, f := range [...]struct{ field, v string }{{"user", b.User}, {"project", b.Project}, {"environment", b.Environment}} {
+		if f.v == "" {
+			continue
+		}
+		if err := frontdoor.CheckName(f.field, f.v); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	mr := decision.ManifestRequest{Org: b.Org, User: b.User, Project: b.Project, Environment: b.Environment, Explain: b.Explain}
 	if b.Token != "" {

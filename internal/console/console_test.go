@@ -77,6 +77,19 @@ func TestDevConsoleExplainsInAdminWords(t *testing.T) {
 			t.Errorf("%s: %d, lacks %q", tc.query, code, tc.want)
 		}
 	}
+	// A decision about tom keeps what he is served with his facts; the
+	// simulator's copy of them must not reuse it once changed.
+	api := strings.TrimSuffix(base, "/console")
+	r, err := c.Post(api+"/access/v1/evaluation", "application/json", strings.NewReader(`{"subject": {"type": "user", "id": "u-tom"},
+		"action": {"name": "access"}, "resource": {"type": "solution", "id": "mortgage"}, "context": {"org": "demo", "environment": "prod"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	_, page := get(t, c, base+"/test?project=mortgage&env=prod&who=user:u-tom&add_group=Pilot+users")
+	if !strings.Contains(text(page), "Solution: can open, build m1 (default) → can open, build m2 (group override)") {
+		t.Errorf("tom joining Pilot users: %s", text(page))
+	}
 	_, policy := get(t, c, base+"/solutions/mortgage/uat/policy")
 	if !strings.Contains(text(policy), "role DEPRECATED Supervisor 5 Build m1 — no runtime effect") {
 		t.Errorf("Active Policy of uat does not mark the role override deprecated: %s", text(policy))

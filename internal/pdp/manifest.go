@@ -111,6 +111,9 @@ func edited(facts ast.Value, org string, edit func(map[string]any) error) (ast.V
 	if !ok {
 		return facts, nil
 	}
+	// What the subject is served, when kept with the facts, was worked out
+	// from the facts as they were: the policies must work it out again.
+	delete(o, "served")
 	if err := edit(o); err != nil {
 		return nil, err
 	}
