@@ -7,6 +7,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -88,6 +89,9 @@ func (s *Service) manifest(ctx context.Context, m decision.ManifestRequest, edit
 			return fail(err)
 		}
 	}
+	if !f.Served || edit != nil {
+		value = s.withServed(ctx, scope, f, in, value, edit == nil)
+	}
 	out, err := s.engine.Manifest(ctx, in, value)
 	if err != nil {
 		return fail(err)
@@ -97,6 +101,42 @@ func (s *Service) manifest(ctx context.Context, m decision.ManifestRequest, edit
 		out.Stale, out.StaleAgeMS = true, f.Stale.Milliseconds()
 	}
 	return out, f.Active && edit == nil, nil
+}
+
+// withServed works out once what the subject is served in the scope (the
+// build and rule, its roles, the designer bypass: verdict.served) and puts it
+// beside the facts for the manifest's evaluation, so that each of its items
+// reads it instead of working it out again; the central PDP also keeps it
+// with its cached facts (keep), as a decision does. It is computed from
+// exactly the facts it is put beside. Should the summary not be had, the
+// facts are used as they are: each item then works it out itself.
+func (s *Service) withServed(ctx context.Context, scope facts.Scope, f facts.Facts, in, value ast.Value, keep bool) ast.Value {
+	if scope.Token != nil {
+		return value
+	}
+	_, served, err := s.engine.DecideServed(ctx, in, value)
+	if err != nil || served == nil {
+		return value
+	}
+	if at, ok := s.source.(Attacher); ok && keep && f.Version != 0 {
+		at.Attach(scope, f.Version, served)
+	}
+	top, ok := value.(ast.Object)
+	if !ok {
+		return value
+	}
+	t := top.Get(ast.StringTerm(scope.Org))
+	if t == nil {
+		return value
+	}
+	doc, ok := t.Value.(ast.Object)
+	if !ok {
+		return value
+	}
+	n := ast.NewObjectWithCapacity(doc.Len() + 1)
+	doc.Foreach(func(k, v *ast.Term) { n.Insert(k, v) })
+	n.Insert(ast.InternedTerm("served"), ast.NewTerm(served))
+	return ast.NewObject([2]*ast.Term{ast.StringTerm(scope.Org), ast.NewTerm(n)})
 }
 
 // edited returns a changed copy of facts (the source's value is shared and
