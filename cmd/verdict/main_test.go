@@ -33,6 +33,7 @@ var commands = []struct {
 	{"edge", []string{"VERDICT_ADDR", "VERDICT_VERIFICATION_KEY", "VERDICT_DATA_DIR", "VERDICT_DEFAULT_ORG", "VERDICT_AUTH",
 		"VERDICT_OIDC_ISSUER", "VERDICT_OIDC_AUDIENCE"}},
 	{"check", []string{"VERDICT_TOKEN"}},
+	{"manifest", []string{"VERDICT_TOKEN"}},
 	{"policy test", nil},
 	{"import", []string{"VERDICT_REDIS_URL"}},
 	{"export", []string{"VERDICT_REDIS_URL"}},

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,36 +26,42 @@ import (
 // Run runs the command: 0 when the manifest was answered, 1 when it could
 // not be, 2 on a usage or input error.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("manifest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "", "ask a running PDP at this base URL")
-	token := fs.String("token", os.Getenv("VERDICT_TOKEN"), "bearer token for --url (env VERDICT_TOKEN)")
-	orgFile := fs.String("org-file", "", "decide in-process from this org document (or corpus)")
+	c := cliflag.New("manifest", "(--url URL | --org-file FILE) [--org ORG] --user USER --project PROJECT --env ENV [flags]",
+		`Prints the permission manifest of a user in a solution (project) and environment: the build
+served and the rule that chose it, the UI flows they may launch and each component's state,
+the processes they may start and their rights on each swimlane, the automation flows they may
+run (those with entries in the project's flow permissions, and the default for others). Asked
+of a running PDP (--url, POST /v1/manifest) or answered in-process from an org document or a
+corpus (--org-file). Each answer is the one a single decision gives.`,
+		"verdict manifest --org-file data/demo.json --user u-tom --project mortgage --env prod",
+		"verdict manifest --url http://127.0.0.1:8181 --org demo --user u-lee --project mortgage --env prod --explain",
+		"verdict manifest --org-file data/demo.json --user u-maria --project mortgage --env prod --json")
+	url := c.String("url", "", "ask a running PDP at this base `URL`")
+	token := c.String("token", "", "caller bearer `TOKEN` sent with --url")
+	c.Env("token", "VERDICT_TOKEN")
+	orgFile := c.String("org-file", "", "decide in-process from this org document or corpus `FILE`")
 	var req decision.ManifestRequest
-	fs.StringVar(&req.Org, "org", "", "organization (default: the file's only org, or the PDP's default)")
-	fs.StringVar(&req.User, "user", "", "end user id (required)")
-	fs.StringVar(&req.Project, "project", "", "solution (project) id (required)")
-	fs.StringVar(&req.Environment, "env", "", "environment (required)")
-	fs.BoolVar(&req.Explain, "explain", false, "give the reasons of every answer")
-	asJSON := fs.Bool("json", false, "print the manifest as JSON")
+	c.StringVar(&req.Org, "org", "", "`ORG` (default: the file's only org, or the PDP's default org)")
+	c.StringVar(&req.User, "user", "", "end user `ID` (required)")
+	c.StringVar(&req.Project, "project", "", "solution (project) `ID` (required)")
+	c.StringVar(&req.Environment, "env", "", "`ENVIRONMENT` (required)")
+	c.BoolVar(&req.Explain, "explain", false, "give the reasons of every answer")
+	asJSON := c.Bool("json", false, "print the manifest as JSON")
 	var dirs []string
-	fs.Func("policy-dir", "extension policies, with --org-file (repeatable)", func(v string) error { dirs = append(dirs, v); return nil })
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: verdict manifest (--url URL | --org-file FILE) [--org O] --user U --project P --env E [--explain] [--json]")
-		fs.PrintDefaults()
+	c.Func("policy-dir", "extension policies with --org-file: every .rego and data.json under `DIR` (repeatable)", func(v string) error { dirs = append(dirs, v); return nil })
+	pos, code, ok := c.Parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if _, err := cliflag.Parse(fs, args); err != nil {
-		return 2
+	if len(pos) > 0 {
+		return c.Fail(stderr, "unexpected argument %q", pos[0])
 	}
 	if (*url == "") == (*orgFile == "") {
-		fmt.Fprintln(stderr, "verdict manifest: give exactly one of --url, --org-file")
-		fs.Usage()
-		return 2
+		return c.Fail(stderr, "give exactly one of --url, --org-file")
 	}
 	for _, f := range [...]struct{ name, v string }{{"--user", req.User}, {"--project", req.Project}, {"--env", req.Environment}} {
 		if f.v == "" {
-			fmt.Fprintf(stderr, "verdict manifest: %s is required\n", f.name)
-			return 2
+			return c.Fail(stderr, "%s is required", f.name)
 		}
 	}
 	var m decision.Manifester
