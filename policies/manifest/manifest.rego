@@ -9,7 +9,7 @@
 # {type: solution, id: <project>}, action access, context {org, environment,
 # explain?}).
 #
-# Every item is asked of the entry point, data.verdict.main.decision, with the
+# Every item is asked of the entry point, verdict.main.decision, with the
 # item as the request's resource and action and everything else as given, so
 # the manifest can never disagree with a single decision: it has no rule of
 # its own about who may do what. It only reads the served build (to list its
