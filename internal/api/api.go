@@ -72,6 +72,9 @@ type Deps struct {
 	Decisions DecisionLogger
 	Metrics   *Metrics
 	Log       *slog.Logger
+	// OpenAPI is the server's API description, served at /openapi.json
+	// (internal/openapi: Central or Edge); nil serves none.
+	OpenAPI []byte
 }
 
 // Server is the HTTP API.
@@ -102,6 +105,7 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	r.GET("/ready", s.ready)
 	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 	r.GET("/.well-known/authzen-configuration", s.wellKnown)
+	s.openAPI(r)
 	access := r.Group("/access/v1", s.authenticate)
 	access.POST("/evaluation", s.evaluation)
 	access.POST("/evaluations", s.evaluations)

@@ -134,6 +134,10 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 	})
 }
 
+// Route is the path bundlePath matches, in Gin's syntax, for listings of a
+// server's routes (GET and HEAD; internal/openapi's route test).
+const Route = "/bundles/:org/:bundle.tar.gz"
+
 var (
 	// The org is checked by the one org id rule (frontdoor.CheckOrgID).
 	bundlePath = regexp.MustCompile(`^/bundles/([^/]+)/([A-Za-z0-9_-]{1,64})\.tar\.gz$`)

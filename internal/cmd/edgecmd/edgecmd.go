@@ -18,10 +18,13 @@ import (
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/tlsconf"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/edge"
+	"github.com/verdict-pdp/verdict/internal/openapi"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -136,7 +139,13 @@ type Server struct {
 	Addr string // the address it listens on
 	Edge *edge.Edge
 	http *http.Server
+	// routes are the API's routes (internal/openapi's route test).
+	routes gin.RoutesInfo
 }
+
+// Routes lists every route the edge answers (method and path in Gin's
+// syntax).
+func (s *Server) Routes() gin.RoutesInfo { return s.routes }
 
 // Close shuts the server down gracefully, then stops OPA.
 func (s *Server) Close() {
@@ -175,7 +184,8 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	// No Admin: an edge is read-only; its facts change only by bundle.
-	h, err := api.New(api.Config{}, api.Deps{PDP: e, Verifier: verifier, Ready: e.Ready, Metrics: api.NewMetrics(nil), Log: log})
+	h, err := api.New(api.Config{}, api.Deps{PDP: e, Verifier: verifier, Ready: e.Ready, Metrics: api.NewMetrics(nil), Log: log,
+		OpenAPI: openapi.Edge()})
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -185,7 +195,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 		e.Close()
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Edge: e, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
+	s := &Server{Addr: ln.Addr().String(), Edge: e, routes: api.Routes(h), http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}}
 	if c.TLSCert != "" {
 		tc, err := tlsconf.Server(c.TLSCert, c.TLSKey, c.TLSClientCA)

@@ -18,10 +18,10 @@ import (
 // api: sign-in through the OIDC issuer (the client id is the audience unless
 // --console-client-id says otherwise), or, in dev mode, signed in as the
 // demo org's admin.
-func withConsole(api http.Handler, cfg *Config, st *store.Store, svc *pdp.Service, invalidate func(string), devAdmin string, log *slog.Logger) (http.Handler, error) {
+func withConsole(api http.Handler, cfg *Config, st *store.Store, svc *pdp.Service, invalidate func(string), devAdmin string, log *slog.Logger) (http.Handler, gin.RoutesInfo, error) {
 	if !cfg.Dev && cfg.Auth != "oidc" {
 		log.Warn("the access console is off: it needs OIDC sign-in (or --dev)")
-		return api, nil
+		return api, nil, nil
 	}
 	r := gin.New()
 	r.Use(gin.Recovery())
@@ -34,7 +34,7 @@ func withConsole(api http.Handler, cfg *Config, st *store.Store, svc *pdp.Servic
 		cc.Dev, cc.DevOrg, cc.DevSubject = true, cfg.DefaultOrg, devAdmin
 	}
 	if err := console.Register(r, cc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == "/console" || strings.HasPrefix(req.URL.Path, "/console/") {
@@ -42,7 +42,7 @@ func withConsole(api http.Handler, cfg *Config, st *store.Store, svc *pdp.Servic
 			return
 		}
 		api.ServeHTTP(w, req)
-	}), nil
+	}), r.Routes(), nil
 }
 
 // orgAdmin is a user of o with org_admin or org_owner on the org: who the

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/verdict-pdp/verdict/data"
@@ -28,6 +29,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/decisionlog"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/openapi"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/policyload"
@@ -75,6 +77,8 @@ type Server struct {
 	stop   context.CancelFunc
 	close  []func()
 	closed sync.Once
+	// routes are every route the server answers (routes.go).
+	routes gin.RoutesInfo
 }
 
 // Reload reads the policy folders again and swaps the policies in; a set
@@ -194,6 +198,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	deps := api.Deps{
 		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(central.Cache), Log: log,
 		ReadyChecks: map[string]func(context.Context) error{"redis": st.Ping},
+		OpenAPI:     openapi.Central(),
 	}
 	deps.Admin = adminRoutes(st, svc, verifier, cfg, central.Invalidate)
 	if cfg.DecisionLog != "" {
@@ -213,14 +218,18 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	if h, err = withConsole(h, cfg, st, svc, central.Invalidate, devAdmin, log); err != nil {
+	s.routes = api.Routes(h)
+	var consoleRoutes gin.RoutesInfo
+	if h, consoleRoutes, err = withConsole(h, cfg, st, svc, central.Invalidate, devAdmin, log); err != nil {
 		return fail(err)
 	}
+	s.routes = append(s.routes, consoleRoutes...)
 	// Signed bundles for edge PDPs, rebuilt after writes (docs/bundles.md).
 	if h, err = bundle.Mount(ctx, h, bundle.MountConfig{Store: st, Feed: central.Feed, SigningKey: cfg.BundleSigningKey, Verifier: verifier, Log: log,
 		Policies: func() bundle.Policies { return bundle.Policies{Modules: eng.Modules(), Data: *extData.Load()} }}); err != nil {
 		return fail(err)
 	}
+	s.routes = append(s.routes, bundleRoutes()...)
 	if cfg.DebugAddr != "" {
 		stop, err := debugServer(cfg.DebugAddr, log)
 		if err != nil {
