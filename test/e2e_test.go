@@ -18,6 +18,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/testutil/apispec"
 	"github.com/verdict-pdp/verdict/internal/testutil/oidctest"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
@@ -38,6 +39,7 @@ func startPDP(t testing.TB, cfg serve.Config) *serve.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
+	apispec.Central().Watch(t, srv.Addr)
 	return srv
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/serve"
+	"github.com/verdict-pdp/verdict/internal/testutil/apispec"
 )
 
 // pki is a throwaway CA with a server and a client certificate.
@@ -38,7 +39,9 @@ func newPKI(t *testing.T) pki {
 var (
 	pkiOnce sync.Once
 	shared  pki
-	httpc   = &http.Client{Timeout: 30 * time.Second}
+	// httpc is every API test's client: each exchange with a PDP a test
+	// started (startPDP) is checked against the OpenAPI description.
+	httpc = &http.Client{Timeout: 30 * time.Second, Transport: apispec.Central().Transport(nil)}
 )
 
 func sharedPKI(t *testing.T) pki {
@@ -50,7 +53,7 @@ func sharedPKI(t *testing.T) pki {
 		shared = makePKI(t, dir)
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM([]byte(shared.caPEM))
-		httpc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{shared.client}}}
+		httpc.Transport = apispec.Central().Transport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{shared.client}}})
 	})
 	return shared
 }

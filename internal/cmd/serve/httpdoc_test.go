@@ -14,10 +14,14 @@ import (
 	"testing"
 
 	"github.com/verdict-pdp/verdict/internal/cmd/importexport"
+	"github.com/verdict-pdp/verdict/internal/testutil/apispec"
 	"github.com/verdict-pdp/verdict/internal/testutil/redistest"
 )
 
 const httpDoc = "../../../docs/http-api.md"
+
+// docClient checks each exchange against the OpenAPI description.
+var docClient = &http.Client{Transport: apispec.Central().Transport(nil)}
 
 // docExample is one curl command of docs/http-api.md and the JSON shown
 // after it, if any.
@@ -54,6 +58,8 @@ func TestHTTPDocExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
+	// Every example is also an exchange the OpenAPI description must fit.
+	apispec.Central().Watch(t, srv.Addr)
 	for _, ex := range examples {
 		status, got := ex.send(t, srv.Addr)
 		var want any
@@ -101,7 +107,7 @@ func (ex docExample) send(t *testing.T, addr string) (int, []byte) {
 	}
 	req.Host = host
 	req.Header = ex.headers
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := docClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s:%d: %v", httpDoc, ex.line, err)
 	}
