@@ -195,6 +195,24 @@ func (v *Validator) checkError(resp *http.Response, body []byte) error {
 	return nil
 }
 
+// OperationID is the id of the operation a request for method and path
+// is for, "" when none.
+func (v *Validator) OperationID(method, path string) string {
+	if r, _, _ := v.find(method, path); r != nil {
+		return r.op.OperationID
+	}
+	return ""
+}
+
+// OperationIDs are the ids of every operation of the document.
+func (v *Validator) OperationIDs() []string {
+	var out []string
+	for _, r := range v.routes {
+		out = append(out, r.op.OperationID)
+	}
+	return out
+}
+
 // find is the operation for method and path; pathMatched tells whether a
 // path of the description matched (with another method).
 func (v *Validator) find(method, path string) (r *route, params map[string]string, pathMatched bool) {
