@@ -304,8 +304,8 @@ func jsonText(v any) string {
 }
 
 func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
-func list(v any) []any          { l, _ := v.([]any); return l }
-func str(v any) string          { s, _ := v.(string); return s }
+func list(v any) []any         { l, _ := v.([]any); return l }
+func str(v any) string         { s, _ := v.(string); return s }
 
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
