@@ -131,8 +131,9 @@ func (c *Client) Data(ctx context.Context, path string, input any) (DataResponse
 // the client's sign-in, timeouts, retries and errors: the calls above are
 // made of it, and it reaches what they do not cover. A json.RawMessage or
 // []byte body is sent as is (already encoded), anything else is encoded as
-// JSON; out may be nil (the answer is discarded) or a *json.RawMessage (kept
-// undecoded).
+// JSON; out may be nil (the answer is discarded), a *json.RawMessage (kept
+// undecoded, checked to be JSON) or a *[]byte (the answer's bytes as they
+// came, unchecked: for a load generator that reads them itself).
 func (c *Client) Post(ctx context.Context, path string, body, out any) error {
 	var raw []byte
 	switch b := body.(type) {
@@ -150,7 +151,11 @@ func (c *Client) Post(ctx context.Context, path string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	if out == nil {
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*o = answer
 		return nil
 	}
 	if err := json.Unmarshal(answer, out); err != nil {

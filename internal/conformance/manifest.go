@@ -2,8 +2,9 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
+	"net/url"
 
+	"github.com/verdict-pdp/verdict/client"
 	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
@@ -13,9 +14,13 @@ var _ decision.Manifester = (*Remote)(nil)
 // The request's token, if any, is not sent (a subject token is the caller's
 // to pass in the body).
 func (r *Remote) Manifest(ctx context.Context, m decision.ManifestRequest) (decision.Manifest, error) {
-	body, _ := json.Marshal(map[string]any{"org": m.Org, "user": m.User, "project": m.Project,
-		"environment": m.Environment, "explain": m.Explain})
 	var out decision.Manifest
-	err := r.post(ctx, "/v1/manifest", body, &out)
+	if r.err != nil {
+		return out, r.err
+	}
+	err := r.c.Post(ctx, "/v1/manifest", client.ManifestRequest{Org: m.Org, User: m.User, Project: m.Project,
+		Environment: m.Environment, Explain: m.Explain}, &out)
 	return out, err
 }
+
+func pathEscape(s string) string { return url.PathEscape(s) }

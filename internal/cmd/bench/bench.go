@@ -11,8 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"crypto/tls"
 	"io"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/verdict-pdp/verdict/client"
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -52,6 +53,9 @@ type Config struct {
 	// Offset is where in the requests (or batches) the load starts, so that
 	// successive runs can send disjoint parts of one mix.
 	Offset int
+	// TLS, for an https:// URL: the CA to trust and, for mutual TLS, the
+	// client certificate (--ca-cert, --cert, --key).
+	TLS *tls.Config
 	// Progress, when set, is called about once a second with the time
 	// elapsed and the requests answered so far.
 	Progress func(elapsed time.Duration, requests int64)
@@ -61,6 +65,9 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.URL == "" {
 		return fmt.Errorf("--url is required")
+	}
+	if _, err := c.client(); err != nil {
+		return fmt.Errorf("--url: %w", err)
 	}
 	if len(c.Corpora) == 0 {
 		return fmt.Errorf("give at least one corpus file with requests")
@@ -90,6 +97,17 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--concurrency must be in [1, 1024]")
 	}
 	return nil
+}
+
+// client is the PDP client of a run: one connection per worker, a request
+// timeout, and no retries: a load generator counts failures, it does not
+// hide them (a retried request would count its retries in its latency).
+func (c Config) client() (*client.Client, error) {
+	cfg := client.Config{BaseURL: c.URL, Timeout: 10 * time.Second, Retries: -1, MaxConns: c.Concurrency, UserAgent: "verdict-bench", TLS: c.TLS}
+	if c.Token != "" {
+		cfg.Tokens = client.StaticToken(c.Token)
+	}
+	return client.New(cfg)
 }
 
 // Result of a run.
@@ -179,10 +197,15 @@ failed or an org of the corpus is unknown to the server.`,
 	cmd.Float64Var(&c.Rate, "rate", 0, "open loop: requests per second (0: closed loop, as fast as answers come)")
 	cmd.IntVar(&c.Offset, "offset", 0, "start at this request (or batch) of the mix")
 	cmd.Int64Var(&c.MaxRequests, "max-requests", 10_000_000, "stop after this many requests")
+	tlsFiles := cliflag.ClientTLS(cmd)
 	var code int
 	var ok bool
 	if c.Corpora, code, ok = cmd.Parse(args, stdout, stderr); !ok {
 		return code
+	}
+	var err error
+	if c.TLS, err = tlsFiles(); err != nil {
+		return cmd.Fail(stderr, "%v", err)
 	}
 	if err := c.Validate(); err != nil {
 		return cmd.Fail(stderr, "%v", err)
@@ -213,8 +236,10 @@ func Load(ctx context.Context, c Config) (Result, error) {
 		return Result{}, err
 	}
 	per := int64(max(c.Batch, 1))
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: c.Concurrency, MaxConnsPerHost: c.Concurrency}}
-	url := strings.TrimRight(c.URL, "/") + reqs.path
+	cl, err := c.client()
+	if err != nil {
+		return Result{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
 	var sent, done, errs atomic.Int64
@@ -264,7 +289,7 @@ func Load(ctx context.Context, c Config) (Result, error) {
 					}
 				}
 				k := (c.Offset + i) % len(reqs.bodies)
-				answers, err := send(ctx, client, url, c.Token, reqs.bodies[k], c.API)
+				answers, err := send(ctx, cl, reqs.path, reqs.bodies[k], c.API)
 				if err != nil {
 					if ctx.Err() == nil {
 						errs.Add(1)
@@ -379,26 +404,10 @@ func (r *reason) UnmarshalJSON(b []byte) error {
 
 // send posts one request and returns its answers: one for a single
 // evaluation (AuthZEN, or OPA's {"result": …}), one per item of a batch.
-func send(ctx context.Context, client *http.Client, url, token string, body []byte, api string) ([]answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
+func send(ctx context.Context, cl *client.Client, path string, body []byte, api string) ([]answer, error) {
+	var b []byte
+	if err := cl.Post(ctx, path, body, &b); err != nil {
 		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	// decision is a pointer: a body without one is not a decision.
 	type maybe struct {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/verdict-pdp/verdict/client"
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/conformance"
 	"github.com/verdict-pdp/verdict/internal/engine"
@@ -32,6 +33,7 @@ any failure, 2 on a usage or input error.`,
 	url := c.String("url", "", "replay against a running PDP at this base `URL` instead of in-process")
 	token := c.String("token", "", "caller bearer `TOKEN` sent with --url")
 	c.Env("token", "VERDICT_TOKEN")
+	tlsFiles := cliflag.ClientTLS(c)
 	var dirs []string
 	c.Func("policy-dir", "extension policies: every .rego and data.json under `DIR` (repeatable)", func(v string) error { dirs = append(dirs, v); return nil })
 	files, code, ok := c.Parse(args, stdout, stderr)
@@ -40,6 +42,14 @@ any failure, 2 on a usage or input error.`,
 	}
 	if len(files) == 0 {
 		return c.Fail(stderr, "give at least one corpus FILE")
+	}
+	remoteCfg := client.Config{BaseURL: *url}
+	if *token != "" {
+		remoteCfg.Tokens = client.StaticToken(*token)
+	}
+	var err error
+	if remoteCfg.TLS, err = tlsFiles(); err != nil {
+		return c.Fail(stderr, "%v", err)
 	}
 	set, err := policyload.Load(dirs, false)
 	if err != nil {
@@ -68,7 +78,10 @@ any failure, 2 on a usage or input error.`,
 		if *url != "" {
 			// The PDP holds its own facts: the corpus's orgs must have been
 			// imported into it (verdict import, or PUT /admin/v1/orgs/{org}).
-			remote = conformance.NewRemote(*url, *token)
+			remote = conformance.NewRemoteWith(remoteCfg)
+			if err := remote.Err(); err != nil {
+				return c.Fail(stderr, "--url: %v", err)
+			}
 			d = remote
 		} else if d, err = conformance.NewLocal(eng, corpus.Orgs); err != nil {
 			fmt.Fprintf(stderr, "verdict check: %v\n", err)

@@ -66,7 +66,11 @@ corpus (--org-file). Each answer is the one a single decision gives.`,
 	}
 	var m decision.Manifester
 	if *url != "" {
-		m = conformance.NewRemote(*url, *token)
+		remote := conformance.NewRemote(*url, *token)
+		if err := remote.Err(); err != nil {
+			return c.Fail(stderr, "--url: %v", err)
+		}
+		m = remote
 	} else {
 		svc, org, err := inProcess(ctx, *orgFile, dirs)
 		if err != nil {
