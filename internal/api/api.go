@@ -17,6 +17,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/frontdoor"
 	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -75,12 +76,17 @@ type Deps struct {
 	// OpenAPI is the server's API description, served at /openapi.json
 	// (internal/openapi: Central or Edge); nil serves none.
 	OpenAPI []byte
+	// Tracing, when on, has every decision traced under its decision id;
+	// nil or off: decision ids are made only for the decision log.
+	Tracing *tracing.Tracing
 }
 
 // Server is the HTTP API.
 type Server struct {
 	cfg Config
 	Deps
+	// decisionIDs: each decision gets an id (decision log or tracing on).
+	decisionIDs bool
 }
 
 // New returns the API handler.
@@ -98,9 +104,10 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, Deps: d}
+	s.decisionIDs = d.Decisions != nil || (d.Tracing != nil && d.Tracing.Enabled())
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), requestID, s.timeout)
+	r.Use(gin.Recovery(), requestID, noteRoute, s.timeout)
 	r.GET("/health", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/ready", s.ready)
 	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
@@ -148,9 +155,9 @@ func (s *Server) body(c *gin.Context) ([]byte, error) {
 // writeError answers an error as JSON with the status that fits its code.
 func writeError(c *gin.Context, err error) { frontdoor.Abort(c, err) }
 
-// DecisionLogger receives every decision.
+// DecisionLogger receives every decision, under its decision id.
 type DecisionLogger interface {
-	Log(ctx context.Context, path string, req *authzen.Request, d decision.Decision, revision string)
+	Log(ctx context.Context, id, path string, req *authzen.Request, d decision.Decision, revision string)
 }
 
 var errBadToken = verr.New(verr.InvalidInput, "page.token", "not a token of this search")

@@ -50,6 +50,7 @@ func defaultOrg(c *gin.Context, server string) string {
 // own org only. An empty org (sign-in off, no default org) is left to the
 // policies, which deny it as unknown_org.
 func checkOrg(c *gin.Context, field, org string) error {
+	noteOrg(c, org)
 	if org != "" {
 		if err := frontdoor.CheckOrgID(field, org); err != nil {
 			return err

@@ -44,9 +44,15 @@ func (s *Server) dataAPI(c *gin.Context) {
 			c.JSON(http.StatusOK, gin.H{"result": decision.Decision{Context: map[string]any{"reason": string(e.Code), "error": e}}})
 			return
 		}
-		d, err := s.decide(c, req, "input.")
+		d, id, err := s.decideID(c, req, "input.", false)
 		if err != nil {
 			writeError(c, err)
+			return
+		}
+		if id != "" {
+			// As OPA answers when it logs decisions.
+			noteDecision(c, id)
+			c.JSON(http.StatusOK, gin.H{"decision_id": id, "result": d})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"result": d})

@@ -25,12 +25,23 @@ func (s *Server) evaluation(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	d, err := s.decide(c, req, "")
+	d, err := s.decideOne(c, req, "")
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, d)
+}
+
+// decideOne is decide for a request of one decision: its id goes to the
+// request's access log line and span.
+func (s *Server) decideOne(c *gin.Context, req *authzen.Request, path string) (decision.Decision, error) {
+	d, id, err := s.decideID(c, req, path, false)
+	if id != "" {
+		noteDecision(c, id)
+		d = withDecisionID(d, id)
+	}
+	return d, err
 }
 
 // decide checks tenancy and the subject token, then decides. Errors are
@@ -41,32 +52,45 @@ func (s *Server) decide(c *gin.Context, req *authzen.Request, path string) (deci
 }
 
 // decideWith is decide; more says that other items of the request share
-// this one's subject, project and environment (pdp.MoreFollow).
+// this one's subject, project and environment (pdp.MoreFollow). The answer
+// carries its decision id in context.decision_id when there is one.
 func (s *Server) decideWith(c *gin.Context, req *authzen.Request, path string, more bool) (decision.Decision, error) {
+	d, id, err := s.decideID(c, req, path, more)
+	if id != "" {
+		d = withDecisionID(d, id)
+	}
+	return d, err
+}
+
+// decideID decides and returns the decision's id ("" when decisions are
+// neither logged nor traced).
+func (s *Server) decideID(c *gin.Context, req *authzen.Request, path string, more bool) (decision.Decision, string, error) {
 	req.WithDefaultOrg(defaultOrg(c, s.PDP.DefaultOrg()))
 	if err := checkOrg(c, path+"context.org", req.Org()); err != nil {
-		return decision.Decision{}, err
+		return decision.Decision{}, "", err
 	}
 	tok, err := s.subjectToken(c, req, path+"subject.properties.token")
 	if err != nil {
-		return decision.Decision{}, err
+		return decision.Decision{}, "", err
 	}
+	id := s.newDecisionID()
 	start := time.Now()
-	ctx := c.Request.Context()
+	ctx, span := startDecision(c.Request.Context(), id, req)
 	if more {
 		ctx = pdp.MoreFollow(ctx)
 	}
 	d, derr := s.PDP.Evaluate(ctx, req, tok)
+	endDecision(span, d, derr)
 	if verr.CodeOf(derr) == verr.InvalidInput {
 		// Refused before anything was read (an id past the bounds): the
 		// request is at fault, not the PDP.
-		return decision.Decision{}, derr
+		return decision.Decision{}, "", derr
 	}
 	s.Metrics.observe(req.Resource.Type, d.Decision, derr, time.Since(start))
 	if s.Decisions != nil {
-		s.Decisions.Log(c.Request.Context(), "verdict/main/decision", req, d, s.PDP.Revision())
+		s.Decisions.Log(ctx, id, "verdict/main/decision", req, d, s.PDP.Revision())
 	}
-	return d, nil
+	return d, id, nil
 }
 
 // batch is an AuthZEN evaluations request.
@@ -115,7 +139,7 @@ func (s *Server) evaluations(c *gin.Context) {
 			writeError(c, err)
 			return
 		}
-		d, err := s.decide(c, req, "")
+		d, err := s.decideOne(c, req, "")
 		if err != nil {
 			writeError(c, err)
 			return

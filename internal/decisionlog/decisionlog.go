@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 )
@@ -31,6 +33,10 @@ type Entry struct {
 	Timestamp  time.Time                 `json:"timestamp"`
 	Bundles    map[string]map[string]any `json:"bundles,omitempty"`
 	Labels     map[string]string         `json:"labels,omitempty"`
+	// TraceID and SpanID name the request's trace when it is recorded, as
+	// OPA's decision log does.
+	TraceID string `json:"trace_id,omitempty"`
+	SpanID  string `json:"span_id,omitempty"`
 }
 
 // Logger writes entries.
@@ -54,12 +60,16 @@ func New(w io.Writer, labels map[string]string) *Logger {
 	return l
 }
 
-// Log queues one decision. Tokens never reach it: the API removes subject
-// tokens before deciding, and any property named "token" is masked here too.
-func (l *Logger) Log(_ context.Context, path string, req *authzen.Request, d decision.Decision, revision string) {
+// Log queues one decision under id (NewID; the same id the answer and the
+// trace carry). Tokens never reach it: the API removes subject tokens before
+// deciding, and any property named "token" is masked here too.
+func (l *Logger) Log(ctx context.Context, id, path string, req *authzen.Request, d decision.Decision, revision string) {
 	in := mask(requestMap(req))
-	e := Entry{DecisionID: newID(), Path: path, Input: in, Result: d, Timestamp: time.Now().UTC(),
+	e := Entry{DecisionID: id, Path: path, Input: in, Result: d, Timestamp: time.Now().UTC(),
 		Bundles: map[string]map[string]any{"verdict": {"revision": revision}}, Labels: l.labels}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		e.TraceID, e.SpanID = sc.TraceID().String(), sc.SpanID().String()
+	}
 	select {
 	case l.q <- e:
 	default:
@@ -125,7 +135,8 @@ func mask(v any) any {
 	return v
 }
 
-func newID() string {
+// NewID returns a fresh decision id: a random UUID, as OPA makes them.
+func NewID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	b[6] = b[6]&0x0f | 0x40

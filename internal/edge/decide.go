@@ -10,11 +10,14 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/sdk"
 	"github.com/open-policy-agent/opa/v1/storage"
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/pdp"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -242,6 +245,18 @@ func (e *Edge) userIDs(ctx context.Context, org string) ([]string, error) {
 // `with` on a one-off query over OPA's own compiler and store does that
 // without writing to the store.
 func (e *Edge) eval(ctx context.Context, path string, in ast.Value, org string, tok *decision.Token) (any, error) {
+	ctx, span := tracing.Child(ctx, "verdict.eval")
+	v, err := e.evalIn(ctx, path, in, org, tok)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "evaluating policies")
+	}
+	span.End()
+	return v, err
+}
+
+// evalIn is eval without its span.
+func (e *Edge) evalIn(ctx context.Context, path string, in ast.Value, org string, tok *decision.Token) (any, error) {
 	if tok == nil {
 		res, err := e.opa.Decision(ctx, sdk.DecisionOptions{Path: path, Input: in})
 		if sdk.IsUndefinedErr(err) {

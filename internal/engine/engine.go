@@ -22,7 +22,11 @@ import (
 	"github.com/open-policy-agent/opa/v1/resolver"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -183,7 +187,9 @@ func (e *Engine) Decide(ctx context.Context, request, facts ast.Value) (decision
 // the request's project and environment (verdict.served.summary), as AST, or
 // nil when there is nothing to keep.
 func (e *Engine) DecideServed(ctx context.Context, request, facts ast.Value) (decision.Decision, ast.Value, error) {
+	ctx, span := tracing.Child(ctx, spanEval)
 	rs, err := e.cur.Load().served.Eval(context.WithValue(ctx, factsKey{}, facts), rego.EvalParsedInput(request))
+	endEval(span, err)
 	if err != nil {
 		return decision.Decision{}, nil, verr.Wrap(verr.PolicyError, "", err, "evaluating policies: %v", err)
 	}
@@ -282,7 +288,9 @@ func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEval
 
 // eval runs a prepared query and returns its single value (nil if undefined).
 func (e *Engine) eval(ctx context.Context, q rego.PreparedEvalQuery, request, facts ast.Value) (any, error) {
+	ctx, span := tracing.Child(ctx, spanEval)
 	rs, err := q.Eval(context.WithValue(ctx, factsKey{}, facts), rego.EvalParsedInput(request))
+	endEval(span, err)
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "evaluating policies: %v", err)
 	}
@@ -290,4 +298,16 @@ func (e *Engine) eval(ctx context.Context, q rego.PreparedEvalQuery, request, fa
 		return nil, nil
 	}
 	return rs[0].Expressions[0].Value, nil
+}
+
+// spanEval names the span of one policy evaluation (rego).
+const spanEval = "verdict.eval"
+
+// endEval ends an evaluation's span, marking it failed on an error.
+func endEval(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "evaluating policies")
+	}
+	span.End()
 }

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -101,6 +103,9 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 		rev = s.engine.Revision()
 		if key, cacheable = decisionKey(r); cacheable {
 			if e, ok := s.decisions.get(key, s.versions.Version(r.Org()), rev, s.versions.MaxAge()); ok {
+				if sp := tracing.Recording(ctx); sp != nil {
+					sp.SetAttributes(attrDecisionCache.Bool(true))
+				}
 				return e.d, e.active, nil
 			}
 		}
@@ -112,6 +117,9 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 		return deny(err), false, err
 	}
 	f, err := s.source.Facts(ctx, scope)
+	if sp := tracing.Recording(ctx); sp != nil {
+		sp.SetAttributes(attrDecisionCache.Bool(false), attrFactsCache.Bool(f.Hit))
+	}
 	if err != nil {
 		return deny(err), false, err
 	}
@@ -142,6 +150,14 @@ func (s *Service) evaluate(ctx context.Context, r *authzen.Request, tok *decisio
 	}
 	return d, f.Active, nil
 }
+
+// Attributes of the decision's span (the API's): whether the answer came
+// from the decision cache, and whether the facts did from the facts cache
+// (false: read from the store, under a verdict.facts.read span).
+const (
+	attrDecisionCache = attribute.Key("verdict.decision_cache.hit")
+	attrFactsCache    = attribute.Key("verdict.facts_cache.hit")
+)
 
 // markStale says in an answer's context that its facts were cached ones
 // answered while the store could not be reached, and how old they were.

@@ -9,9 +9,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"crypto/tls"
 	"io"
 	"os"
 	"sort"

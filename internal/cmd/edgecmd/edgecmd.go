@@ -17,6 +17,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/tlsconf"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 
 	"github.com/gin-gonic/gin"
 
@@ -43,6 +44,17 @@ type Config struct {
 	BearerTokenFile string
 	CACert          string
 	LongPoll        time.Duration
+	// AccessLog: all (default), errors or off, as on the central PDP.
+	AccessLog string
+	// OTLPEndpoint, OTLPInsecure, OTLPSampleRatio: tracing, as on the
+	// central PDP (off by default).
+	OTLPEndpoint    string
+	OTLPInsecure    bool
+	OTLPSampleRatio float64
+}
+
+func (c *Config) tracing() tracing.Config {
+	return tracing.Config{Endpoint: c.OTLPEndpoint, Insecure: c.OTLPInsecure, SampleRatio: c.OTLPSampleRatio, ServiceName: "verdict-edge"}
 }
 
 // Validate checks the configuration and fills defaults.
@@ -69,6 +81,15 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return verr.New(verr.InvalidInput, "tls-cert", "--tls-cert and --tls-key go together")
 	}
+	o := api.ObserveConfig{AccessLog: c.AccessLog}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	t := c.tracing()
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	c.AccessLog, c.OTLPSampleRatio = o.AccessLog, t.SampleRatio
 	return nil
 }
 
@@ -111,6 +132,14 @@ PDP is unreachable starts from them. /ready answers 200 once every org has a bun
 	cmd.StringVar(&c.BearerTokenFile, "bearer-token-file", "", "send this `FILE`'s token to the central PDP (read again on every request)")
 	cmd.StringVar(&c.CACert, "ca-cert", "", "CA certificate `FILE` (PEM) of the central PDP's TLS certificate")
 	cmd.DurationVar(&c.LongPoll, "long-poll", 30*time.Second, "how long the central PDP may hold a bundle request open waiting for a change")
+	cmd.StringVar(&c.AccessLog, "access-log", "all", "one log line per request: `all|errors|off` (errors: answers 4xx and 5xx)")
+	cmd.Env("access-log", "VERDICT_ACCESS_LOG")
+	cmd.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP collector `URL` (http://collector:4318, or host:port); off by default (OTEL_EXPORTER_OTLP_ENDPOINT is honoured)")
+	cmd.Env("otlp-endpoint", "VERDICT_OTLP_ENDPOINT")
+	cmd.BoolVar(&c.OTLPInsecure, "otlp-insecure", false, "a host:port --otlp-endpoint over plain HTTP")
+	cmd.Env("otlp-insecure", "VERDICT_OTLP_INSECURE")
+	cmd.Float64Var(&c.OTLPSampleRatio, "otlp-sample-ratio", 1, "share of traces started here that are recorded")
+	cmd.Env("otlp-sample-ratio", "VERDICT_OTLP_SAMPLE_RATIO")
 	pos, code, ok := cmd.Parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -136,9 +165,10 @@ PDP is unreachable starts from them. /ready answers 200 once every org has a bun
 
 // Server is a running edge PDP.
 type Server struct {
-	Addr string // the address it listens on
-	Edge *edge.Edge
-	http *http.Server
+	Addr    string // the address it listens on
+	Edge    *edge.Edge
+	http    *http.Server
+	tracing *tracing.Tracing
 	// routes are the API's routes (internal/openapi's route test).
 	routes gin.RoutesInfo
 }
@@ -147,12 +177,14 @@ type Server struct {
 // syntax).
 func (s *Server) Routes() gin.RoutesInfo { return s.routes }
 
-// Close shuts the server down gracefully, then stops OPA.
+// Close shuts the server down gracefully, then stops OPA, then flushes the
+// last traces.
 func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = s.http.Shutdown(ctx)
 	s.Edge.Close()
+	_ = s.tracing.Shutdown(ctx) // best effort: the edge is stopping
 }
 
 // Start starts an edge as configured and returns once it listens (bundles
@@ -176,32 +208,45 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 	if c.DataDir == "" {
 		log.Warn("no --data-dir: downloaded bundles are not kept; after a restart this edge decides nothing until the control plane answers")
 	}
+	tr, err := tracing.Start(ctx, c.tracing())
+	if err != nil {
+		return nil, err
+	}
 	e, err := edge.Start(ctx, edge.Config{
 		Bundles: c.Bundles, VerificationKey: key, DataDir: c.DataDir, DefaultOrg: c.DefaultOrg,
 		BearerTokenFile: c.BearerTokenFile, CACert: c.CACert, LongPoll: c.LongPoll, Log: log,
 	})
 	if err != nil {
+		_ = tr.Shutdown(ctx) // the error said is the start's
 		return nil, err
 	}
 	// No Admin: an edge is read-only; its facts change only by bundle.
 	h, err := api.New(api.Config{}, api.Deps{PDP: e, Verifier: verifier, Ready: e.Ready, Metrics: api.NewMetrics(nil), Log: log,
-		OpenAPI: openapi.Edge()})
+		OpenAPI: openapi.Edge(), Tracing: tr})
+	var routes gin.RoutesInfo
+	if err == nil {
+		routes = api.Routes(h)
+		h, err = api.Observe(h, api.ObserveConfig{AccessLog: c.AccessLog, Log: log, Tracing: tr})
+	}
 	if err != nil {
 		e.Close()
+		_ = tr.Shutdown(ctx) // the error said is the start's
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		e.Close()
+		_ = tr.Shutdown(ctx) // the error said is the start's
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Edge: e, routes: api.Routes(h), http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
+	s := &Server{Addr: ln.Addr().String(), Edge: e, tracing: tr, routes: routes, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}}
 	if c.TLSCert != "" {
 		tc, err := tlsconf.Server(c.TLSCert, c.TLSKey, c.TLSClientCA)
 		if err != nil {
 			_ = ln.Close()
 			e.Close()
+			_ = tr.Shutdown(ctx) // the error said is the start's
 			return nil, err
 		}
 		s.http.TLSConfig = tc
@@ -213,6 +258,6 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 		}
 	}()
 	log.Info("verdict edge serving", "addr", s.Addr, "tls", c.TLSCert != "", "auth", c.Auth, "bundles", c.Bundles,
-		"data_dir", c.DataDir, "active", e.Revision())
+		"data_dir", c.DataDir, "active", e.Revision(), "access_log", c.AccessLog, "tracing", tr.Enabled())
 	return s, nil
 }

@@ -10,8 +10,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -67,6 +69,38 @@ type Config struct {
 	// signs admins in with (default: OIDCAudience); its secret, for a
 	// confidential client, is read from VERDICT_CONSOLE_CLIENT_SECRET only.
 	ConsoleClientID string `yaml:"console_client_id"`
+	// AccessLog is one log line per HTTP request: all (default), errors
+	// (answers 4xx and 5xx only) or off. docs/observability.md says when
+	// to turn it down.
+	AccessLog string `yaml:"access_log"`
+	// OTLPEndpoint turns OpenTelemetry tracing on: spans of each request,
+	// decision, facts read and policy evaluation go to this OTLP/HTTP
+	// collector (http://collector:4318, or host:port: HTTPS unless
+	// OTLPInsecure). "" is off, unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	OTLPInsecure bool   `yaml:"otlp_insecure"`
+	// OTLPSampleRatio is the share of traces started here that are kept
+	// (default 1; a caller's traceparent decides for its own traces).
+	OTLPSampleRatio float64 `yaml:"otlp_sample_ratio"`
+}
+
+// observability checks and defaults the access log and tracing settings.
+func (c *Config) observability() error {
+	o := api.ObserveConfig{AccessLog: c.AccessLog}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	t := c.tracing()
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	c.AccessLog, c.OTLPSampleRatio = o.AccessLog, t.SampleRatio
+	return nil
+}
+
+// tracing is the tracing configuration.
+func (c *Config) tracing() tracing.Config {
+	return tracing.Config{Endpoint: c.OTLPEndpoint, Insecure: c.OTLPInsecure, SampleRatio: c.OTLPSampleRatio, ServiceName: "verdict"}
 }
 
 // dirsFlag is a repeatable flag.
@@ -85,6 +119,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisPoolSize == 0 {
 		c.RedisPoolSize = DefaultRedisPoolSize
+	}
+	if err := c.observability(); err != nil {
+		return err
 	}
 	if c.Dev {
 		if c.Auth == "" {
@@ -161,6 +198,10 @@ verdict.example.yaml), the environment variables below, the flags. SIGHUP reload
 	c.StringVar(&f.DebugAddr, "debug-addr", "", "serve pprof profiles at this address `ADDR` (off by default)")
 	c.StringVar(&f.BundleSigningKey, "bundle-signing-key", "", "PEM private `KEY` (RSA or EC) signing the bundles served to edges")
 	c.StringVar(&f.ConsoleClientID, "console-client-id", "", "OIDC client `ID` of the access console at /console/ (default: the audience)")
+	c.StringVar(&f.AccessLog, "access-log", "", "one log line per request: `all|errors|off` (default all; errors: answers 4xx and 5xx)")
+	c.StringVar(&f.OTLPEndpoint, "otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP collector `URL` (http://collector:4318, or host:port); off by default (OTEL_EXPORTER_OTLP_ENDPOINT is honoured)")
+	c.BoolVar(&f.OTLPInsecure, "otlp-insecure", false, "a host:port --otlp-endpoint over plain HTTP")
+	c.Float64Var(&f.OTLPSampleRatio, "otlp-sample-ratio", 0, "share of traces started here that are recorded (default 1)")
 	c.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under `DIR` (repeatable; reloaded on SIGHUP)")
 	// Every flag but --dev (development mode is asked for on the command
 	// line, never inherited) and the repeatable --policy-dir has a variable.
@@ -252,6 +293,14 @@ func load(args []string, stdout, stderr io.Writer) (cfg *Config, code int, ok bo
 			c.PolicyDirs = f.PolicyDirs
 		case "console-client-id":
 			c.ConsoleClientID = f.ConsoleClientID
+		case "access-log":
+			c.AccessLog = f.AccessLog
+		case "otlp-endpoint":
+			c.OTLPEndpoint = f.OTLPEndpoint
+		case "otlp-insecure":
+			c.OTLPInsecure = f.OTLPInsecure
+		case "otlp-sample-ratio":
+			c.OTLPSampleRatio = f.OTLPSampleRatio
 		}
 	})
 	if err := c.Validate(); err != nil {

@@ -41,6 +41,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		MaxBodyBytes: 1 << 20, RequestTimeout: 5 * time.Second, CacheMaxAge: 60 * time.Second, StaleFactsMax: 15 * time.Second,
 		ReadyTimeout: time.Second, RedisPoolSize: 32,
 		FactsCache: 1000, DecisionCache: 10000, MemoryLimitMiB: 200, PolicyDirs: []string{},
+		AccessLog: "all", OTLPSampleRatio: 1,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config\n%+v\nwant\n%+v", cfg, want)

@@ -35,6 +35,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/policyload"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/tlsconf"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 )
 
 // Run runs the command.
@@ -103,6 +104,19 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	s := &Server{stop: stop}
 	fail := func(err error) (*Server, error) { s.stop(); s.runClose(); return nil, err }
 
+	// Tracing first, so that its exporter is flushed last, after the
+	// server's last request (close runs in reverse).
+	tr, err := tracing.Start(ctx, cfg.tracing())
+	if err != nil {
+		return fail(err)
+	}
+	s.close = append(s.close, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("flushing the last traces failed", "err", err)
+		}
+	})
 	var rdb redis.UniversalClient
 	if cfg.Dev {
 		mr := miniredis.NewMiniRedis()
@@ -116,7 +130,6 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		log.Warn("DEVELOPMENT MODE: facts live in an EMBEDDED in-memory Redis-protocol store (miniredis), seeded with the demo org and lost on exit; caller sign-in is OFF. Never run this in production.",
 			"embedded_store", mr.Addr())
 	} else {
-		var err error
 		if rdb, err = newRedisClient(cfg); err != nil {
 			return fail(err)
 		}
@@ -199,6 +212,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		PDP: svc, Verifier: verifier, Metrics: api.NewMetrics(central.Cache), Log: log,
 		ReadyChecks: map[string]func(context.Context) error{"redis": st.Ping},
 		OpenAPI:     openapi.Central(),
+		Tracing:     tr,
 	}
 	deps.Admin = adminRoutes(st, svc, verifier, cfg, central.Invalidate)
 	if cfg.DecisionLog != "" {
@@ -230,6 +244,11 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	s.routes = append(s.routes, bundleRoutes()...)
+	// Outermost: every request, console and bundles included, is traced
+	// and logged once.
+	if h, err = api.Observe(h, api.ObserveConfig{AccessLog: cfg.AccessLog, Log: log, Tracing: tr}); err != nil {
+		return fail(err)
+	}
 	if cfg.DebugAddr != "" {
 		stop, err := debugServer(cfg.DebugAddr, log)
 		if err != nil {
@@ -259,7 +278,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		}
 	}()
 	log.Info("verdict serving", "addr", s.Addr, "tls", cfg.TLSCert != "", "auth", cfg.Auth,
-		"default_org", cfg.DefaultOrg, "policy_revision", eng.Revision())
+		"default_org", cfg.DefaultOrg, "policy_revision", eng.Revision(), "access_log", cfg.AccessLog, "tracing", tr.Enabled())
 	return s, nil
 }
 
