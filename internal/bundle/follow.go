@@ -208,7 +208,7 @@ func (s *Server) refresh(ctx context.Context, org string, st *orgState, force bo
 	for _, sl := range old {
 		close(sl.changed)
 	}
-	s.cfg.Log.Info("bundles rebuilt", "org", org, "revision", rev, "environments", len(fresh), "took", time.Since(start).Round(time.Millisecond))
+	s.cfg.Log.Info("bundles rebuilt", "org", org, "revision", rev, "environments", len(fresh), "took_ms", float64(time.Since(start).Microseconds())/1000)
 	return true
 }
 

@@ -168,7 +168,7 @@ func measureSize(ctx context.Context, c config, b binaries, users int) (Size, er
 		case handT:
 			p, err = start("opa (hand-written)", filepath.Join(c.work, "opa-hand-"+tag+".log"), b.opa, "run", "--server", "--addr", addr, "--log-level", "error", hand)
 		default:
-			p, err = start("verdict", filepath.Join(c.work, "verdict-"+tag+".log"), b.verdict, "serve", "--addr", addr, "--redis-url", "redis://"+raddr, "--auth", "none")
+			p, err = start("verdict", filepath.Join(c.work, "verdict-"+tag+".log"), b.verdict, "serve", "--addr", addr, "--redis-url", "redis://"+raddr, "--auth", "none", "--access-log", "off")
 			limit, body = time.Minute, first
 		}
 		if err != nil {

@@ -247,3 +247,112 @@ func TestTracing(t *testing.T) {
 		t.Errorf("decision log: %v", entries)
 	}
 }
+
+// TestAccessLog: one line per request with the route's template, status,
+// duration in milliseconds, bytes, org and decision id (the answer's, when
+// decisions are logged); errors mode keeps the 4xx and 5xx only; off writes
+// none; and a decision without logging or tracing carries no id.
+func TestAccessLog(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	post := func(base, path, body string) int {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Request-ID", "req-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	t.Run("all", func(t *testing.T) {
+		srv, logs, _ := startObserved(t, Config{DecisionLog: "-"})
+		base := "http://" + srv.Addr
+		c, err := client.New(client.Config{BaseURL: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Evaluate(ctx, maria)
+		if err != nil || d.DecisionID() == "" {
+			t.Fatalf("%+v %v", d, err)
+		}
+		if code := post(base, "/v1/filters/applications_by_branch", `{"user": "u-tom"}`); code != 200 {
+			t.Fatalf("filter: %d", code)
+		}
+		if code := post(base, "/v1/filters/x", `{"org": "Not An Org", "user": "u-tom"}`); code != 400 {
+			t.Fatalf("bad org: %d", code)
+		}
+		lines := logs.lines(t, "request")
+		if len(lines) != 3 {
+			t.Fatalf("%d access log lines, want 3: %v", len(lines), lines)
+		}
+		ev := lines[0]
+		if ev["level"] != "INFO" || ev["method"] != "POST" || ev["path"] != "/access/v1/evaluation" || ev["status"] != 200.0 ||
+			ev["org"] != "demo" || ev["decision_id"] != d.DecisionID() || ev["bytes"].(float64) <= 0 || !strings.HasPrefix(ev["remote"].(string), "127.0.0.1:") {
+			t.Errorf("evaluation line: %v", ev)
+		}
+		if ms, ok := ev["duration_ms"].(float64); !ok || ms <= 0 {
+			t.Errorf("duration_ms %v: want a positive number of milliseconds", ev["duration_ms"])
+		}
+		if f := lines[1]; f["path"] != "/v1/filters/:id" || f["status"] != 200.0 || f["org"] != "demo" || f["request_id"] != "req-1" || f["decision_id"] != nil {
+			t.Errorf("filter line: %v", f)
+		}
+		if b := lines[2]; b["path"] != "/v1/filters/:id" || b["status"] != 400.0 {
+			t.Errorf("refused line: %v", b)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		srv, logs, _ := startObserved(t, Config{AccessLog: "errors"})
+		base := "http://" + srv.Addr
+		d, err := (&clientOf{t, base}).evaluate(ctx)
+		if err != nil || d.DecisionID() != "" {
+			t.Errorf("without decision log and tracing: %+v %v, want no decision id", d, err)
+		}
+		post(base, "/no/such/route", `{}`)
+		lines := logs.lines(t, "request")
+		if len(lines) != 1 || lines[0]["status"] != 404.0 || lines[0]["path"] != "/no/such/route" {
+			t.Errorf("errors mode: %v", lines)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		srv, logs, _ := startObserved(t, Config{AccessLog: "off"})
+		base := "http://" + srv.Addr
+		post(base, "/no/such/route", `{}`)
+		if _, err := (&clientOf{t, base}).evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if lines := logs.lines(t, "request"); len(lines) != 0 {
+			t.Errorf("off: %v", lines)
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		cfg := Config{Dev: true, AccessLog: "some"}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "access-log") {
+			t.Errorf("access-log some: %v", err)
+		}
+		cfg = Config{Dev: true, OTLPSampleRatio: 2}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "otlp-sample-ratio") {
+			t.Errorf("ratio 2: %v", err)
+		}
+		cfg = Config{Dev: true, OTLPEndpoint: "ftp://x"}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "otlp-endpoint") {
+			t.Errorf("ftp endpoint: %v", err)
+		}
+	})
+}
+
+type clientOf struct {
+	t    *testing.T
+	base string
+}
+
+func (c *clientOf) evaluate(ctx context.Context) (client.Decision, error) {
+	cl, err := client.New(client.Config{BaseURL: c.base})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl.Evaluate(ctx, maria)
+}
