@@ -57,9 +57,9 @@ func (c *Client) Evaluate(ctx context.Context, r EvaluationRequest) (Decision, e
 func (c *Client) Evaluations(ctx context.Context, r EvaluationsRequest) (EvaluationsResponse, error) {
 	// The server answers a batch without items as a single evaluation.
 	var out struct {
-		Evaluations []Decision `json:"evaluations"`
-		Decision    *bool      `json:"decision"`
-		Context     map[string]any
+		Evaluations []Decision     `json:"evaluations"`
+		Decision    *bool          `json:"decision"`
+		Context     map[string]any `json:"context"`
 	}
 	if err := c.Post(ctx, "/access/v1/evaluations", r, &out); err != nil {
 		return EvaluationsResponse{}, err
