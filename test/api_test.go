@@ -172,9 +172,13 @@ func testOPADataAPIFiltersAndMetadata(t *testing.T, scheme string) {
 		t.Errorf("data API decision: %v", res)
 	}
 	res = nil
-	post(t, base+"/v1/data/verdict/nothing/here", "", map[string]any{"input": map[string]any{}}, &res)
+	post(t, base+"/v1/data/verdict/main/decision/nothing/here", "", map[string]any{"input": map[string]any{}}, &res)
 	if _, ok := res["result"]; ok || res == nil {
-		t.Errorf("undefined document: %v, want {}", res)
+		t.Errorf("undefined document below a rule: %v, want {}", res)
+	}
+	// A path no policy defines is refused and costs nothing (docs/limits.md).
+	if code := post(t, base+"/v1/data/verdict/nothing/here", "", map[string]any{"input": map[string]any{}}, nil); code != 404 {
+		t.Errorf("a path no policy defines: %d, want 404", code)
 	}
 	var f struct {
 		Field  string

@@ -8,13 +8,13 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -27,6 +27,7 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/decision"
 	"github.com/verdict-pdp/verdict/internal/tracing"
+	"github.com/verdict-pdp/verdict/internal/lru"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -38,12 +39,23 @@ type Config struct {
 	// Data are extension data documents (never under verdict_data: the
 	// facts are bound there per request).
 	Data map[string]any
+	// DataPathsMax bounds the prepared queries OPA's data API keeps per
+	// policy set (default DefaultDataPathsMax; least recently used
+	// forgotten). Only paths the policies define are ever prepared
+	// (DataPath), so this is a second bound, on their number.
+	DataPathsMax int
 }
 
-// Validate checks the configuration.
-func (c Config) Validate() error {
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
 	if len(c.Modules) == 0 {
 		return verr.New(verr.InvalidInput, "modules", "no policy modules")
+	}
+	if c.DataPathsMax < 0 {
+		return verr.New(verr.InvalidInput, "data-paths-max", "must not be negative")
+	}
+	if c.DataPathsMax == 0 {
+		c.DataPathsMax = DefaultDataPathsMax
 	}
 	return nil
 }
@@ -83,7 +95,8 @@ func (factsResolver) Eval(ctx context.Context, _ resolver.Input) (resolver.Resul
 
 // Engine holds the current compiled policy set.
 type Engine struct {
-	cur atomic.Pointer[compiled]
+	cur      atomic.Pointer[compiled]
+	pathsMax int
 }
 
 type compiled struct {
@@ -95,7 +108,11 @@ type compiled struct {
 	modules  map[string]string
 	compiler *ast.Compiler
 	store    storage.Store
-	paths    sync.Map // data path -> rego.PreparedEvalQuery, prepared on first use
+	data     map[string]any // the base documents (never written)
+	// paths holds the data API's prepared queries by DataPath key, prepared
+	// on first use: keys are only paths the policies define, and at most
+	// DataPathsMax of them are kept.
+	paths *lru.Cache[rego.PreparedEvalQuery]
 }
 
 // New compiles cfg's modules.
@@ -103,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{}
+	e := &Engine{pathsMax: cfg.DataPathsMax}
 	if err := e.LoadWithData(ctx, cfg.Modules, cfg.Data); err != nil {
 		return nil, err
 	}
@@ -121,6 +138,7 @@ func (e *Engine) LoadWithData(ctx context.Context, modules map[string]string, da
 	if err != nil {
 		return err
 	}
+	c.paths = lru.New[rego.PreparedEvalQuery](cmp.Or(e.pathsMax, DefaultDataPathsMax))
 	e.cur.Store(c)
 	return nil
 }
@@ -152,6 +170,7 @@ func compile(ctx context.Context, modules map[string]string, data map[string]any
 	}
 	store := inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
 	c.store = store
+	c.data = data
 	opts = append(opts, rego.Resolver(factsRef, factsResolver{}), rego.Store(store))
 	c.decision, err = rego.New(append(opts, rego.Query(DecisionQuery), rego.Compiler(compiler))...).PrepareForEval(ctx)
 	if err != nil {
@@ -252,37 +271,53 @@ func (e *Engine) Filter(ctx context.Context, request, facts ast.Value) (decision
 
 // Query evaluates any document under data (OPA's data API): path is
 // slash-separated ("verdict/main/decision"). found is false when the document
-// is undefined.
+// is undefined. A path the policies do not define is NotFound (DataPath).
 func (e *Engine) Query(ctx context.Context, path string, request, facts ast.Value) (any, bool, error) {
 	c := e.cur.Load()
-	q, err := c.prepared(ctx, path)
+	dp, err := c.resolve(path)
+	if err != nil {
+		return nil, false, err
+	}
+	q, err := c.prepared(ctx, dp.Key)
 	if err != nil {
 		return nil, false, err
 	}
 	v, err := e.eval(ctx, q, request, facts)
-	if err != nil {
+	if err != nil || v == nil {
 		return nil, false, err
 	}
-	return v, v != nil, nil
+	v, found := Lookup(v, dp.Rest)
+	return v, found, nil
 }
 
-func (c *compiled) prepared(ctx context.Context, path string) (rego.PreparedEvalQuery, error) {
-	if q, ok := c.paths.Load(path); ok {
-		return q.(rego.PreparedEvalQuery), nil
+// factsRoot is factsRef as a data path: the resolver's value, looked into
+// like a rule's.
+var factsRoot = [][]string{{"verdict_data", "orgs"}}
+
+// resolve says what answers path (DataPath).
+func (c *compiled) resolve(path string) (DataPath, error) {
+	return ResolveDataPath(c.compiler.RuleTree, factsRoot, func(p []string) bool { return inData(c.data, p) }, path)
+}
+
+// PreparedDataPaths is how many data API queries the running policy set
+// keeps prepared (bounded by Config.DataPathsMax).
+func (e *Engine) PreparedDataPaths() int { return e.cur.Load().paths.Len() }
+
+func (c *compiled) prepared(ctx context.Context, key []string) (rego.PreparedEvalQuery, error) {
+	k := strings.Join(key, "/")
+	if q, ok := c.paths.Get(k); ok {
+		return q, nil
 	}
 	ref := ast.DefaultRootRef.Copy()
-	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
-		if seg == "" {
-			continue
-		}
+	for _, seg := range key {
 		ref = append(ref, ast.StringTerm(seg))
 	}
 	q, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))), rego.Compiler(c.compiler),
 		rego.Resolver(factsRef, factsResolver{}), rego.Store(c.store)).PrepareForEval(ctx)
 	if err != nil {
-		return q, verr.Wrap(verr.InvalidInput, "path", err, "cannot query %s: %v", path, err)
+		return q, verr.Wrap(verr.InvalidInput, "path", err, "cannot query data.%s: %v", strings.Join(key, "."), err)
 	}
-	c.paths.Store(path, q)
+	c.paths.Add(k, q)
 	return q, nil
 }
 
