@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verdict-pdp/verdict/internal/bundle"
+	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
@@ -40,7 +41,12 @@ type Config struct {
 	// FilePoll is how often file bundles are checked for a new version
 	// (default 2s; they are read again when their modification time moves).
 	FilePoll time.Duration
-	Log      *slog.Logger
+	// DataPathsMax bounds the prepared queries OPA's data API keeps (default
+	// engine.DefaultDataPathsMax; least recently used forgotten, all of
+	// them at every activation). Only paths the active bundles define are
+	// prepared (engine.DataPath).
+	DataPathsMax int
+	Log          *slog.Logger
 }
 
 // Validate checks the configuration and fills defaults.
@@ -59,6 +65,12 @@ func (c *Config) Validate() error {
 	}
 	if c.FilePoll <= 0 {
 		c.FilePoll = 2 * time.Second
+	}
+	if c.DataPathsMax < 0 {
+		return verr.New(verr.InvalidInput, "data-paths-max", "must not be negative")
+	}
+	if c.DataPathsMax == 0 {
+		c.DataPathsMax = engine.DefaultDataPathsMax
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

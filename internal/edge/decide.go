@@ -15,6 +15,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/pdp"
 	"github.com/verdict-pdp/verdict/internal/tracing"
@@ -103,11 +104,16 @@ func (e *Edge) Query(ctx context.Context, path string, r *authzen.Request, tok *
 	} else if mapped, ok = bundle.DataPath(l.Org, clean); !ok {
 		return nil, false, verr.New(verr.Forbidden, "path", "an edge serves policy decisions, not decision data (%q)", path)
 	}
-	v, err := e.eval(ctx, mapped, in, r.Org(), tok)
+	dp, err := e.resolve(ctx, mapped)
 	if err != nil {
 		return nil, false, err
 	}
-	return v, v != nil, nil
+	v, err := e.evalData(ctx, dp.Key, in, r.Org(), tok)
+	if err != nil || v == nil {
+		return nil, false, err
+	}
+	v, found := engine.Lookup(v, dp.Rest)
+	return v, found, nil
 }
 
 // Filter answers a business filter at data.verdict.orgs[org].filters.result.

@@ -31,6 +31,7 @@ type Edge struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	refresh sync.Mutex // one view refresh at a time
+	paths   atomic.Pointer[dataPaths]
 
 	mu     sync.Mutex
 	errors map[string]string // bundle name -> last download/activation error
