@@ -66,11 +66,18 @@ func newDecisionCache(max int) *decisionCache {
 	return &decisionCache{entries: map[string]cachedDecision{}, max: max}
 }
 
+// MaxDecisionKeyBytes bounds the request a cached answer is kept for: a
+// request is its own key, and a body may be up to --max-body-bytes, so the
+// cache's bound in entries alone would not bound its bytes. Real requests
+// are a few hundred bytes; larger ones are decided every time.
+const MaxDecisionKeyBytes = 4096
+
 // key is the org and the request in canonical JSON (encoding/json sorts map
-// keys), so equal requests share an entry however they were written.
+// keys), so equal requests share an entry however they were written. A
+// request longer than MaxDecisionKeyBytes is not cached.
 func decisionKey(r *authzen.Request) (string, bool) {
 	b, err := json.Marshal(r)
-	if err != nil {
+	if err != nil || len(b) > MaxDecisionKeyBytes {
 		return "", false
 	}
 	return r.Org() + "\x00" + string(b), true

@@ -2,9 +2,11 @@ package pdp
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/verdict-pdp/verdict/internal/authzen"
 	"github.com/verdict-pdp/verdict/internal/decision"
 )
 
@@ -28,5 +30,20 @@ func TestDecisionCacheEvictsOne(t *testing.T) {
 	}
 	if _, ok := c.get("149", 1, "other", time.Minute); ok {
 		t.Error("an answer of another policy revision was served")
+	}
+}
+
+// A request larger than MaxDecisionKeyBytes is decided but not kept: the
+// cache's bytes stay bounded by entries × MaxDecisionKeyBytes whatever the
+// body limit.
+func TestDecisionCacheKeysBounded(t *testing.T) {
+	r := &authzen.Request{Subject: &authzen.Entity{Type: "user", ID: "u"}, Action: &authzen.Action{Name: "access"},
+		Resource: &authzen.Entity{Type: "solution", ID: "s"}, Context: map[string]any{"org": "demo"}}
+	if _, ok := decisionKey(r); !ok {
+		t.Fatal("an ordinary request is not cacheable")
+	}
+	r.Context["padding"] = strings.Repeat("x", MaxDecisionKeyBytes)
+	if k, ok := decisionKey(r); ok {
+		t.Fatalf("a %d-byte key is cacheable", len(k))
 	}
 }

@@ -3,17 +3,24 @@ package pdp
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/rego/compile"
 	"github.com/verdict-pdp/verdict/internal/decision"
+	"github.com/verdict-pdp/verdict/internal/lru"
 	"github.com/verdict-pdp/verdict/internal/verr"
 	"github.com/verdict-pdp/verdict/policies"
 )
 
-var sqlPrepared sync.Map // table -> *compile.Prepared
+// sqlPrepared keeps the SQL translation prepared per table. Tables come
+// from the orgs' business filters (admin-written data, any number of orgs),
+// not from a fixed list: the cache is bounded (docs/limits.md), least
+// recently used forgotten.
+var sqlPrepared = lru.New[*compile.Prepared](SQLTablesMax)
+
+// SQLTablesMax bounds the tables whose SQL translation is kept prepared.
+const SQLTablesMax = 256
 
 // FilterSQL translates a filter condition to SQL with OPA's compile support
 // (partial evaluation of verdict.filters.sql with the row unknown), never by
@@ -48,8 +55,8 @@ func (s *Service) FilterSQL(ctx context.Context, f decision.Filter) (decision.SQ
 }
 
 func prepareSQL(ctx context.Context, table string) (*compile.Prepared, error) {
-	if p, ok := sqlPrepared.Load(table); ok {
-		return p.(*compile.Prepared), nil
+	if p, ok := sqlPrepared.Get(table); ok {
+		return p, nil
 	}
 	src, err := policies.File("filters/sql.rego")
 	if err != nil {
@@ -65,6 +72,6 @@ func prepareSQL(ctx context.Context, table string) (*compile.Prepared, error) {
 	if err != nil {
 		return nil, verr.Wrap(verr.PolicyError, "", err, "preparing filter SQL: %v", err)
 	}
-	sqlPrepared.Store(table, p)
+	sqlPrepared.Add(table, p)
 	return p, nil
 }
