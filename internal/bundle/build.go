@@ -89,7 +89,7 @@ func Build(ctx context.Context, spec Spec) (*Built, error) {
 	if env == "" {
 		env = AllEnvironments
 	}
-	if env != AllEnvironments && len(o.Environments) > 0 && !slices.Contains(o.Environments, env) {
+	if env != AllEnvironments && !hasEnvironment(o, env) {
 		return nil, verr.New(verr.NotFound, "env", "org %q has no environment %q (it has %v)", o.Org, env, o.Environments)
 	}
 	steps := 4
@@ -184,6 +184,22 @@ func bundleData(o *orgdoc.Org, env string, ext map[string]any) (map[string]any, 
 		return nil, nil, verr.Wrap(verr.Internal, "", err, "encoding data: %v", err)
 	}
 	return out, raw, nil
+}
+
+// hasEnvironment reports whether org o has environment env: one it lists,
+// or, when it lists none, one a project has. A bundle is built (and kept by
+// the server) only for those: the environments callers may name are bounded
+// by the org's data (docs/limits.md).
+func hasEnvironment(o *orgdoc.Org, env string) bool {
+	if len(o.Environments) > 0 {
+		return slices.Contains(o.Environments, env)
+	}
+	for _, p := range o.Projects {
+		if _, ok := p.Environments[env]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // onlyEnv copies the projects value keeping only env in each project's

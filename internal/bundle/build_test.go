@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verdict-pdp/verdict/internal/verr"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
@@ -250,8 +252,18 @@ func TestEnvironmentBundle(t *testing.T) {
 	if len(doc["designer_roles"].(map[string]any)["users"].(map[string]any)) == 0 {
 		t.Error("design-time facts dropped")
 	}
-	if _, err := Build(context.Background(), Spec{Org: o, Env: "nope", Policies: builtin(t)}); err == nil && len(o.Environments) > 0 {
-		t.Error("an unknown environment was accepted")
+	if _, err := Build(context.Background(), Spec{Org: o, Env: "nope", Policies: builtin(t)}); verr.CodeOf(err) != verr.NotFound {
+		t.Errorf("an unknown environment: %v, want not_found", err)
+	}
+	// An org that lists no environments has those its projects have, and
+	// only those: the bundles a caller can make the server keep are bounded
+	// by the org's data, not by the names it sends (docs/limits.md).
+	o.Environments = nil
+	if _, err := Build(context.Background(), Spec{Org: o, Env: "prod", Policies: builtin(t)}); err != nil {
+		t.Errorf("a project's environment of an org listing none: %v", err)
+	}
+	if _, err := Build(context.Background(), Spec{Org: o, Env: "made-up-1", Policies: builtin(t)}); verr.CodeOf(err) != verr.NotFound {
+		t.Errorf("a made-up environment of an org listing none: %v, want not_found", err)
 	}
 }
 

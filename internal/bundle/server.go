@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/frontdoor"
+	"github.com/verdict-pdp/verdict/internal/limits"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
 	"github.com/verdict-pdp/verdict/internal/verr"
@@ -45,8 +47,8 @@ type ServerConfig struct {
 	// Debounce is how long a burst of writes may go on before the bundle is
 	// rebuilt (default 200ms); a rebuild waits at most 5 times that.
 	Debounce time.Duration
-	// MaxWait caps a long poll (Prefer: wait=N; default 45s, under the
-	// central PDP's 60s write timeout).
+	// MaxWait caps a long poll (Prefer: wait=N; default 45s). A waiting
+	// long poll's write deadline is moved past its wait (WriteMargin).
 	MaxWait time.Duration
 }
 
@@ -173,6 +175,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inm := r.Header.Get("If-None-Match")
 	if matches(inm, sl.built.ETag) {
 		if wait := s.wait(r); wait > 0 {
+			// A waiting long poll holds a long-poll slot, not a request
+			// slot (--max-long-polls, package limits); past the bound it is
+			// refused 503 with Retry-After.
+			done, ok := limits.LongPoll(w, r)
+			if !ok {
+				return
+			}
+			s.extendWriteDeadline(w, wait)
 			t := time.NewTimer(wait)
 			select {
 			case <-sl.changed:
@@ -181,6 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case <-s.ctx.Done():
 			}
 			t.Stop()
+			done()
 			if sl, err = s.current(r.Context(), org, env); err != nil {
 				frontdoor.WriteError(w, err)
 				return
@@ -200,6 +211,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(sl.built.Bytes)
+	}
+}
+
+// WriteMargin is the time a long poll has to write its answer once its
+// wait is over: its write deadline is moved to the end of the wait plus this,
+// so that the server's --write-timeout (meant for ordinary requests) never
+// cuts a long poll that the client asked to be held longer.
+const WriteMargin = 60 * time.Second
+
+func (s *Server) extendWriteDeadline(w http.ResponseWriter, wait time.Duration) {
+	err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + WriteMargin))
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.cfg.Log.Warn("bundles: cannot extend a long poll's write deadline", "err", err)
 	}
 }
 
