@@ -4,6 +4,7 @@
 package edgecmd
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -25,6 +26,8 @@ import (
 	"github.com/verdict-pdp/verdict/internal/authn"
 	"github.com/verdict-pdp/verdict/internal/bundle"
 	"github.com/verdict-pdp/verdict/internal/edge"
+	"github.com/verdict-pdp/verdict/internal/engine"
+	"github.com/verdict-pdp/verdict/internal/limits"
 	"github.com/verdict-pdp/verdict/internal/openapi"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -44,6 +47,13 @@ type Config struct {
 	BearerTokenFile string
 	CACert          string
 	LongPoll        time.Duration
+	// MaxRequests bounds the requests in progress (package limits; default
+	// 1024); DataPathsMax the data API's prepared queries (default 512).
+	MaxRequests  int
+	DataPathsMax int
+	// The HTTP server's timeouts (defaults 5s, 30s, 60s, 120s), as on the
+	// central PDP.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// AccessLog: all (default), errors or off, as on the central PDP.
 	AccessLog string
 	// OTLPEndpoint, OTLPInsecure, OTLPSampleRatio: tracing, as on the
@@ -90,6 +100,21 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.AccessLog, c.OTLPSampleRatio = o.AccessLog, t.SampleRatio
+	return c.validateLimits()
+}
+
+// validateLimits checks the bounds of docs/limits.md and fills their
+// defaults (0 keeps the default).
+func (c *Config) validateLimits() error {
+	if c.MaxRequests < 0 || c.DataPathsMax < 0 || c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 {
+		return verr.New(verr.InvalidInput, "max-requests", "limits and timeouts must not be negative")
+	}
+	c.MaxRequests = cmp.Or(c.MaxRequests, limits.DefaultMaxRequests)
+	c.DataPathsMax = cmp.Or(c.DataPathsMax, engine.DefaultDataPathsMax)
+	c.ReadHeaderTimeout = cmp.Or(c.ReadHeaderTimeout, 5*time.Second)
+	c.ReadTimeout = cmp.Or(c.ReadTimeout, 30*time.Second)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, 60*time.Second)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, 120*time.Second)
 	return nil
 }
 
@@ -140,6 +165,15 @@ PDP is unreachable starts from them. /ready answers 200 once every org has a bun
 	cmd.Env("otlp-insecure", "VERDICT_OTLP_INSECURE")
 	cmd.Float64Var(&c.OTLPSampleRatio, "otlp-sample-ratio", 1, "share of traces started here that are recorded")
 	cmd.Env("otlp-sample-ratio", "VERDICT_OTLP_SAMPLE_RATIO")
+	cmd.IntVar(&c.MaxRequests, "max-requests", 0, "requests in progress at once; past it 503 with Retry-After (default 1024; /health, /ready, /metrics not counted)")
+	cmd.IntVar(&c.DataPathsMax, "data-paths-max", 0, "prepared queries kept for OPA's data API, least recently used forgotten (default 512)")
+	cmd.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 0, "time to read a request's headers (default 5s)")
+	cmd.DurationVar(&c.ReadTimeout, "read-timeout", 0, "time to read a whole request (default 30s)")
+	cmd.DurationVar(&c.WriteTimeout, "write-timeout", 0, "time to write an answer (default 60s)")
+	cmd.DurationVar(&c.IdleTimeout, "idle-timeout", 0, "time an idle keep-alive connection stays open (default 120s)")
+	for _, name := range []string{"max-requests", "data-paths-max", "read-header-timeout", "read-timeout", "write-timeout", "idle-timeout"} {
+		cmd.Env(name, "VERDICT_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	}
 	pos, code, ok := cmd.Parse(args, stdout, stderr)
 	if !ok {
 		return code
@@ -214,19 +248,25 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 	}
 	e, err := edge.Start(ctx, edge.Config{
 		Bundles: c.Bundles, VerificationKey: key, DataDir: c.DataDir, DefaultOrg: c.DefaultOrg,
-		BearerTokenFile: c.BearerTokenFile, CACert: c.CACert, LongPoll: c.LongPoll, Log: log,
+		BearerTokenFile: c.BearerTokenFile, CACert: c.CACert, LongPoll: c.LongPoll, DataPathsMax: c.DataPathsMax, Log: log,
 	})
 	if err != nil {
 		_ = tr.Shutdown(ctx) // the error said is the start's
 		return nil, err
 	}
 	// No Admin: an edge is read-only; its facts change only by bundle.
-	h, err := api.New(api.Config{}, api.Deps{PDP: e, Verifier: verifier, Ready: e.Ready, Metrics: api.NewMetrics(nil), Log: log,
+	metrics := api.NewMetrics(nil)
+	h, err := api.New(api.Config{}, api.Deps{PDP: e, Verifier: verifier, Ready: e.Ready, Metrics: metrics, Log: log,
 		OpenAPI: openapi.Edge(), Tracing: tr})
 	var routes gin.RoutesInfo
 	if err == nil {
 		routes = api.Routes(h)
-		h, err = api.Observe(h, api.ObserveConfig{AccessLog: c.AccessLog, Log: log, Tracing: tr})
+		var lim *limits.Limiter
+		// A request past --max-requests costs no work but its access-log
+		// line (docs/limits.md).
+		if lim, err = limits.New(limits.Config{MaxRequests: c.MaxRequests, Registry: metrics.Registry()}); err == nil {
+			h, err = api.Observe(lim.Wrap(h), api.ObserveConfig{AccessLog: c.AccessLog, Log: log, Tracing: tr})
+		}
 	}
 	if err != nil {
 		e.Close()
@@ -239,8 +279,8 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Server, error) {
 		_ = tr.Shutdown(ctx) // the error said is the start's
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Edge: e, tracing: tr, routes: routes, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}}
+	s := &Server{Addr: ln.Addr().String(), Edge: e, tracing: tr, routes: routes, http: &http.Server{Handler: h, ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout}}
 	if c.TLSCert != "" {
 		tc, err := tlsconf.Server(c.TLSCert, c.TLSKey, c.TLSClientCA)
 		if err != nil {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/verdict-pdp/verdict/internal/api"
 	"github.com/verdict-pdp/verdict/internal/cmd/cliflag"
+	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/limits"
 	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
@@ -65,6 +67,25 @@ type Config struct {
 	PolicyDirs []string `yaml:"policy_dirs"` // extension policies (repeatable --policy-dir)
 	// BundleSigningKey signs the bundles served to edges (env VERDICT_BUNDLE_SIGNING_KEY).
 	BundleSigningKey string `yaml:"bundle_signing_key"`
+	// MaxRequests bounds the requests in progress (default 1024; /health,
+	// /ready and /metrics are never counted); past it a request is answered
+	// 503 with Retry-After at once (package limits, docs/limits.md).
+	MaxRequests int `yaml:"max_requests"`
+	// MaxLongPolls bounds the bundle long polls waiting at once (default
+	// 1024); a waiting long poll does not count as a request in progress.
+	MaxLongPolls int `yaml:"max_long_polls"`
+	// DataPathsMax bounds the prepared queries of OPA's data API (default
+	// 512); only paths the policies define are ever prepared.
+	DataPathsMax int `yaml:"data_paths_max"`
+	// The HTTP server's timeouts (net/http): reading a request's headers
+	// (default 5s: a client that sends them byte by byte is cut off), the
+	// whole request (30s), writing the answer (60s; a bundle long poll moves
+	// its own deadline past its wait), and an idle keep-alive connection
+	// (120s).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	// ConsoleClientID is the OIDC client the access console (/console/)
 	// signs admins in with (default: OIDCAudience); its secret, for a
 	// confidential client, is read from VERDICT_CONSOLE_CLIENT_SECRET only.
@@ -123,6 +144,9 @@ func (c *Config) Validate() error {
 	if err := c.observability(); err != nil {
 		return err
 	}
+	if err := c.validateLimits(); err != nil {
+		return err
+	}
 	if c.Dev {
 		if c.Auth == "" {
 			c.Auth = "none"
@@ -153,6 +177,53 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// validateLimits checks the bounds of docs/limits.md and fills their
+// defaults (0 keeps the default).
+func (c *Config) validateLimits() error {
+	for _, l := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"max-requests", &c.MaxRequests, limits.DefaultMaxRequests},
+		{"max-long-polls", &c.MaxLongPolls, limits.DefaultMaxLongPolls},
+		{"data-paths-max", &c.DataPathsMax, engine.DefaultDataPathsMax},
+	} {
+		if *l.v < 0 {
+			return verr.New(verr.InvalidInput, l.name, "must not be negative")
+		}
+		if *l.v == 0 {
+			*l.v = l.def
+		}
+	}
+	for _, t := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"read-header-timeout", &c.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"read-timeout", &c.ReadTimeout, DefaultReadTimeout},
+		{"write-timeout", &c.WriteTimeout, DefaultWriteTimeout},
+		{"idle-timeout", &c.IdleTimeout, DefaultIdleTimeout},
+	} {
+		if *t.v < 0 {
+			return verr.New(verr.InvalidInput, t.name, "must not be negative")
+		}
+		if *t.v == 0 {
+			*t.v = t.def
+		}
+	}
+	return nil
+}
+
+// Defaults of the HTTP server's timeouts.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
 
 // command defines serve's command line on f, a scratch config: a flag's
 // value is applied over the YAML file only when the command line or its
@@ -202,6 +273,13 @@ verdict.example.yaml), the environment variables below, the flags. SIGHUP reload
 	c.StringVar(&f.OTLPEndpoint, "otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP collector `URL` (http://collector:4318, or host:port); off by default (OTEL_EXPORTER_OTLP_ENDPOINT is honoured)")
 	c.BoolVar(&f.OTLPInsecure, "otlp-insecure", false, "a host:port --otlp-endpoint over plain HTTP")
 	c.Float64Var(&f.OTLPSampleRatio, "otlp-sample-ratio", 0, "share of traces started here that are recorded (default 1)")
+	c.IntVar(&f.MaxRequests, "max-requests", 0, "requests in progress at once; past it 503 with Retry-After (default 1024; /health, /ready, /metrics not counted)")
+	c.IntVar(&f.MaxLongPolls, "max-long-polls", 0, "bundle long polls waiting at once; past it 503 with Retry-After (default 1024)")
+	c.IntVar(&f.DataPathsMax, "data-paths-max", 0, "prepared queries kept for OPA's data API, least recently used forgotten (default 512)")
+	c.DurationVar(&f.ReadHeaderTimeout, "read-header-timeout", 0, "time to read a request's headers (default 5s)")
+	c.DurationVar(&f.ReadTimeout, "read-timeout", 0, "time to read a whole request (default 30s)")
+	c.DurationVar(&f.WriteTimeout, "write-timeout", 0, "time to write an answer (default 60s; bundle long polls extend theirs past their wait)")
+	c.DurationVar(&f.IdleTimeout, "idle-timeout", 0, "time an idle keep-alive connection stays open (default 120s)")
 	c.Var((*dirsFlag)(&f.PolicyDirs), "policy-dir", "extension policies: every .rego and data.json under `DIR` (repeatable; reloaded on SIGHUP)")
 	// Every flag but --dev (development mode is asked for on the command
 	// line, never inherited) and the repeatable --policy-dir has a variable.
@@ -301,6 +379,20 @@ func load(args []string, stdout, stderr io.Writer) (cfg *Config, code int, ok bo
 			c.OTLPInsecure = f.OTLPInsecure
 		case "otlp-sample-ratio":
 			c.OTLPSampleRatio = f.OTLPSampleRatio
+		case "max-requests":
+			c.MaxRequests = f.MaxRequests
+		case "max-long-polls":
+			c.MaxLongPolls = f.MaxLongPolls
+		case "data-paths-max":
+			c.DataPathsMax = f.DataPathsMax
+		case "read-header-timeout":
+			c.ReadHeaderTimeout = f.ReadHeaderTimeout
+		case "read-timeout":
+			c.ReadTimeout = f.ReadTimeout
+		case "write-timeout":
+			c.WriteTimeout = f.WriteTimeout
+		case "idle-timeout":
+			c.IdleTimeout = f.IdleTimeout
 		}
 	})
 	if err := c.Validate(); err != nil {

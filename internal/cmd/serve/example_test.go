@@ -42,6 +42,8 @@ func TestExampleConfigLoads(t *testing.T) {
 		ReadyTimeout: time.Second, RedisPoolSize: 32,
 		FactsCache: 1000, DecisionCache: 10000, MemoryLimitMiB: 200, PolicyDirs: []string{},
 		AccessLog: "all", OTLPSampleRatio: 1,
+		MaxRequests: 1024, MaxLongPolls: 1024, DataPathsMax: 512,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config\n%+v\nwant\n%+v", cfg, want)

@@ -29,6 +29,7 @@ import (
 	"github.com/verdict-pdp/verdict/internal/decisionlog"
 	"github.com/verdict-pdp/verdict/internal/engine"
 	"github.com/verdict-pdp/verdict/internal/facts"
+	"github.com/verdict-pdp/verdict/internal/limits"
 	"github.com/verdict-pdp/verdict/internal/openapi"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/pdp"
@@ -100,6 +101,9 @@ func (s *Server) Close() {
 
 // Start starts a PDP as configured and returns once it listens.
 func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (*Server, error) {
+	if err := cfg.validateLimits(); err != nil { // a Config not from load: the bounds' defaults
+		return nil, err
+	}
 	ctx, stop := context.WithCancel(parent)
 	s := &Server{stop: stop}
 	fail := func(err error) (*Server, error) { s.stop(); s.runClose(); return nil, err }
@@ -159,7 +163,7 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.New(ctx, engine.Config{Modules: set.Modules, Data: set.Data})
+	eng, err := engine.New(ctx, engine.Config{Modules: set.Modules, Data: set.Data, DataPathsMax: cfg.DataPathsMax})
 	if err != nil {
 		return fail(err)
 	}
@@ -244,6 +248,13 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	s.routes = append(s.routes, bundleRoutes()...)
+	// A request past --max-requests costs no work of any part but its
+	// access-log line (docs/limits.md).
+	lim, err := limits.New(limits.Config{MaxRequests: cfg.MaxRequests, MaxLongPolls: cfg.MaxLongPolls, Registry: deps.Metrics.Registry()})
+	if err != nil {
+		return fail(err)
+	}
+	h = lim.Wrap(h)
 	// Outermost: every request, console and bundles included, is traced
 	// and logged once.
 	if h, err = api.Observe(h, api.ObserveConfig{AccessLog: cfg.AccessLog, Log: log, Tracing: tr}); err != nil {
@@ -261,8 +272,8 @@ func Start(parent context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	s.Addr = ln.Addr().String()
-	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
 	if cfg.TLSCert != "" {
 		tc, err := tlsconf.Server(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)
 		if err != nil {
