@@ -290,6 +290,13 @@ func (e *Engine) Query(ctx context.Context, path string, request, facts ast.Valu
 	return v, found, nil
 }
 
+// Known reports, as NotFound, a data path the running policies do not
+// define (DataPath): the PDP checks it before reading any facts.
+func (e *Engine) Known(path string) error {
+	_, err := e.cur.Load().resolve(path)
+	return err
+}
+
 // factsRoot is factsRef as a data path: the resolver's value, looked into
 // like a rule's.
 var factsRoot = [][]string{{"verdict_data", "orgs"}}

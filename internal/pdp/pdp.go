@@ -183,6 +183,10 @@ func (s *Service) DecisionCacheHits() uint64 {
 // Query evaluates a data path (OPA's data API) for a request, with the facts
 // its org, subject, project and environment name.
 func (s *Service) Query(ctx context.Context, path string, r *authzen.Request, tok *decision.Token) (any, bool, error) {
+	// A path no policy defines costs no facts read (docs/limits.md).
+	if err := s.engine.Known(path); err != nil {
+		return nil, false, err
+	}
 	r.WithDefaultOrg(s.cfg.DefaultOrg)
 	in, err := r.Value()
 	if err != nil {
