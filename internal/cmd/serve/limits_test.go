@@ -194,7 +194,9 @@ func TestRequestsPastTheBoundRefused(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != "unavailable" || resp.Header.Get("Retry-After") != "1" {
 		t.Errorf("the refusal: Retry-After %q, body %s", resp.Header.Get("Retry-After"), body)
 	}
