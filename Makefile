@@ -5,7 +5,7 @@ CORPORA := data/demo.json $(wildcard test/corpus/*.json) $(wildcard $(SHARED)/*.
 
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: run test deps vet gotest policy-test check bench bench-compare build fuzz fuzz-decisions images compose compose-down
+.PHONY: run test deps vet gotest race policy-test check bench bench-compare build fuzz fuzz-decisions images compose compose-down
 
 # One set of build flags for bin/verdict, whichever target builds it (run,
 # build, images): CGO_ENABLED=0 (a static binary, what the FROM scratch image
@@ -24,7 +24,7 @@ run: build
 ## Every step runs even when one fails (a failing Go package does not hide the
 ## Rego tests and the corpora); the command fails when any step did.
 test: deps
-	@MAKE="$(MAKE)" sh scripts/test.sh vet gotest policy-test check
+	@MAKE="$(MAKE)" sh scripts/test.sh vet gotest race policy-test check
 
 deps:
 	@sh scripts/ensure-redis.sh
@@ -39,6 +39,17 @@ vet:
 # need more than go test's default 10 minutes.
 gotest:
 	$(GO) test -count=1 -timeout 30m ./...
+
+## race: the packages that start goroutines, under the race detector, and a
+## short load of mixed decisions, batches and admin writes on a whole PDP
+## over real Redis (test/raceload, bounded by request count). About 1-2
+## minutes with a warm build cache (the first -race build of the module
+## adds a few minutes); every test of these packages runs, none is skipped.
+RACE_PKGS := ./internal/api/... ./internal/pdp/... ./internal/engine/... ./internal/facts/... ./internal/store/... \
+	./internal/bundle/... ./internal/edge/... ./internal/limits/... ./internal/lru/... ./internal/decisionlog/... \
+	./internal/cmd/serve/... ./test/raceload/
+race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 # Rego tests through the project's CLI; fails below 90 % policy coverage.
 # Then the hand-written policy that make bench-compare serves with stock OPA.

@@ -39,6 +39,10 @@ type Entry struct {
 	SpanID  string `json:"span_id,omitempty"`
 }
 
+// QueueSize bounds the entries waiting to be written (docs/limits.md): past
+// it, entries are dropped and counted.
+const QueueSize = 8192
+
 // Logger writes entries.
 type Logger struct {
 	w       *bufio.Writer
@@ -52,7 +56,7 @@ type Logger struct {
 
 // New starts a logger writing to w (closed by Close when it is an io.Closer).
 func New(w io.Writer, labels map[string]string) *Logger {
-	l := &Logger{w: bufio.NewWriterSize(w, 64<<10), q: make(chan Entry, 8192), done: make(chan struct{}), labels: labels}
+	l := &Logger{w: bufio.NewWriterSize(w, 64<<10), q: make(chan Entry, QueueSize), done: make(chan struct{}), labels: labels}
 	if c, ok := w.(io.Closer); ok {
 		l.closer = c
 	}

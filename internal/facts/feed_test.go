@@ -175,15 +175,16 @@ func pubsubClients(t *testing.T, rdb redis.UniversalClient) int {
 	case *redis.Client:
 		return count(c)
 	case *redis.ClusterClient:
-		total := 0
+		// ForEachShard calls fn on every shard at once.
+		var total atomic.Int64
 		err := c.ForEachShard(ctx, func(ctx context.Context, s *redis.Client) error {
-			total += count(s)
+			total.Add(int64(count(s)))
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return total
+		return int(total.Load())
 	}
 	t.Fatalf("unexpected client %T", rdb)
 	return 0
