@@ -367,3 +367,91 @@ func TestSlowHeadersCutOff(t *testing.T) {
 		t.Errorf("%d goroutines after the slow clients were cut off (%d before)", n, base)
 	}
 }
+
+// TestIdleAndSlowBodyCutOff: a keep-alive connection left idle is closed
+// after --idle-timeout, and a request whose body never arrives is ended by
+// --read-timeout (1 s each here): neither holds a connection for good.
+func TestIdleAndSlowBodyCutOff(t *testing.T) {
+	srv, _ := limitsPDP(t, Config{IdleTimeout: time.Second, ReadTimeout: time.Second})
+	ends := func(what string, c net.Conn) {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(hangGuard))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("%s: the server did not close the connection: %v", what, err)
+		}
+	}
+	idle, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if _, err := io.WriteString(idle, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	ends("an idle keep-alive connection", idle) // reads the answer, then waits for the close
+	slow, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := io.WriteString(slow, "POST /access/v1/evaluation HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"subject\""); err != nil {
+		t.Fatal(err)
+	}
+	ends("a body that never arrives", slow)
+	if code := decide(t, srv.Addr); code != http.StatusOK {
+		t.Errorf("a decision after: %d", code)
+	}
+}
+
+// TestBatchFanOutBounded: a batch fans out onto at most GOMAXPROCS
+// goroutines, whatever its size; past 1,000 items it is refused (400,
+// field evaluations). Each evaluation also has OPA's short-lived watcher of
+// its context (rego's waitForDone), which ends with the evaluation but may
+// be seen a moment after: the ceiling, GOMAXPROCS+300 over the count before,
+// is far under one goroutine per item (1,000 here).
+func TestBatchFanOutBounded(t *testing.T) {
+	srv, _ := limitsPDP(t, Config{})
+	items := make([]string, 1001)
+	for i := range items {
+		items[i] = strings.Replace(tomRequest, "u-tom", fmt.Sprintf("u-%d", i), 1)
+	}
+	batch := func(n int) (int, []byte) {
+		resp, err := noKeepAlive.Post("http://"+srv.Addr+"/access/v1/evaluations", "application/json",
+			strings.NewReader(`{"evaluations": [`+strings.Join(items[:n], ",")+`]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	base := goroutinesSettle()
+	stop := make(chan struct{})
+	peak := make(chan int)
+	go func() {
+		p := 0
+		for {
+			select {
+			case <-stop:
+				peak <- p
+				return
+			default:
+			}
+			p = max(p, runtime.NumGoroutine())
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	code, body := batch(1000)
+	close(stop)
+	p := <-peak
+	if code != http.StatusOK || !bytes.Contains(body, []byte(`"evaluations"`)) {
+		t.Fatalf("a batch of 1,000: %d %.200s", code, body)
+	}
+	t.Logf("goroutines: %d before, at most %d during a batch of 1,000 (GOMAXPROCS %d)", base, p, runtime.GOMAXPROCS(0))
+	if ceiling := base + runtime.GOMAXPROCS(0) + 300; p > ceiling {
+		t.Errorf("%d goroutines during a batch of 1,000; ceiling %d", p, ceiling)
+	}
+	if code, body := batch(1001); code != http.StatusBadRequest || !bytes.Contains(body, []byte(`"field":"evaluations"`)) {
+		t.Errorf("a batch of 1,001: %d %s", code, body)
+	}
+}
