@@ -455,3 +455,55 @@ func TestBatchFanOutBounded(t *testing.T) {
 		t.Errorf("a batch of 1,001: %d %s", code, body)
 	}
 }
+
+// TestRequestTimeoutEndsWork: with a Redis that accepts connections and
+// never answers, every decision ends at --request-timeout (500 ms here)
+// with a deny (unavailable) instead of waiting for good, and what it
+// started ends with it: the goroutines return within 20 of the start.
+func TestRequestTimeoutEndsWork(t *testing.T) {
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hole.Close() })
+	var held sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			held.Lock()
+			conns = append(conns, c) // held open, never answered
+			held.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		held.Lock()
+		defer held.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	cfg := &Config{RedisURL: "redis://" + hole.Addr().String(), Auth: "none", DefaultOrg: "demo", Addr: "127.0.0.1:0",
+		RequestTimeout: 500 * time.Millisecond}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	base := goroutinesSettle()
+	for i := range 8 {
+		resp, body := postDecision(t, srv.Addr) // the client's own timeout is the hang guard
+		if !bytes.Contains(body, []byte("unavailable")) {
+			t.Fatalf("decision %d with a silent Redis: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if n := goroutinesSettle(); n > base+20 {
+		t.Errorf("%d goroutines after 8 timed-out decisions (%d before)", n, base)
+	}
+}
