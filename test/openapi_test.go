@@ -245,7 +245,7 @@ func decisions(r *replay, token, other string) {
 	r.do("POST", "/v1/data/verdict/search/actions", token, map[string]any{"input": map[string]any{
 		"subject": map[string]any{"type": "user", "id": "u-lee"}, "resource": map[string]any{"type": "project", "id": "mortgage"},
 		"context": map[string]any{"org": "demo"}}}, 200)
-	r.do("POST", "/v1/data/verdict/nothing/here", token, map[string]any{"input": map[string]any{}}, 200)
+	r.do("POST", "/v1/data/verdict/nothing/here", token, map[string]any{"input": map[string]any{}}, 404)
 	r.do("POST", "/v1/data/verdict/main/decision", token, `{"input": {}} {}`, 400)
 
 	r.do("POST", "/v1/filters/applications_by_branch", token, map[string]any{"org": "demo", "user": "u-tom"}, 200)

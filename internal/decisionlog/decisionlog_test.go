@@ -28,7 +28,7 @@ func TestQueueBounded(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 20_000 {
-			l.Log(context.Background(), "verdict/main/decision", r, decision.Decision{}, "rev")
+			l.Log(context.Background(), "", "verdict/main/decision", r, decision.Decision{}, "rev")
 		}
 	}()
 	select {
