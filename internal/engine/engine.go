@@ -26,8 +26,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/verdict-pdp/verdict/internal/decision"
-	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/lru"
+	"github.com/verdict-pdp/verdict/internal/tracing"
 	"github.com/verdict-pdp/verdict/internal/verr"
 )
 
