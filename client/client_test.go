@@ -122,9 +122,16 @@ func TestMethods(t *testing.T) {
 		if err != nil || string(res.Result) != `["edit","manage_access","read"]` {
 			t.Errorf("data: %s %v", res.Result, err)
 		}
-		res, err = c.Data(ctx, "verdict/no/such/rule", map[string]any{})
+		// Below a rule, a lookup into its value: undefined is no result.
+		res, err = c.Data(ctx, "verdict/search/actions/no/such", map[string]any{})
 		if err != nil || res.Result != nil {
-			t.Errorf("undefined path: %s %v", res.Result, err)
+			t.Errorf("undefined below a rule: %s %v", res.Result, err)
+		}
+		// A path no policy defines is a 404 naming the path (docs/limits.md).
+		_, err = c.Data(ctx, "verdict/no/such/rule", map[string]any{})
+		var e *client.Error
+		if !errors.As(err, &e) || e.StatusCode != 404 || e.Field != "path" {
+			t.Errorf("unknown path: %v", err)
 		}
 	})
 	t.Run("refused request", func(t *testing.T) {
