@@ -464,16 +464,22 @@ func TestFactsCachedAgainAfterDataLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the feed is back", c.Feed.Healthy)
+	// The import's change notification may reach the feed after it is
+	// healthy again (when it resubscribed before the import) and drop what
+	// was just kept: then the next read is kept for good. Facts that are
+	// never kept again fail at the deadline.
 	for _, u := range []string{"u-tom", "u-maria", "u-lee"} {
-		svc.Evaluate(ctx, access("demo", u), nil) // read (and kept)
-		explained := access("demo", u)
-		explained.Context["explain"] = true // not in the decision cache
-		hits := c.Stats().Hits
-		if d, _ := svc.Evaluate(ctx, explained, nil); !d.Decision {
-			t.Fatalf("%s after: %+v", u, d)
-		}
-		if c.Stats().Hits != hits+1 {
-			t.Errorf("%s: facts read at the new revision were not cached", u)
-		}
+		waitFor(t, u+": facts read at the new revision are cached", func() bool {
+			if d, err := svc.Evaluate(ctx, access("demo", u), nil); err != nil || !d.Decision { // read (and kept)
+				t.Fatalf("%s after: %+v %v", u, d, err)
+			}
+			explained := access("demo", u)
+			explained.Context["explain"] = true // not in the decision cache
+			hits := c.Stats().Hits
+			if d, err := svc.Evaluate(ctx, explained, nil); err != nil || !d.Decision {
+				t.Fatalf("%s after: %+v %v", u, d, err)
+			}
+			return c.Stats().Hits == hits+1
+		})
 	}
 }
