@@ -11,29 +11,12 @@ import (
 	"github.com/verdict-pdp/verdict/internal/facts"
 	"github.com/verdict-pdp/verdict/internal/orgdoc"
 	"github.com/verdict-pdp/verdict/internal/store"
+	"github.com/verdict-pdp/verdict/internal/testutil/orgfix"
 )
 
 // dupOrg has groups A and B and an active policy listing A twice (priorities
 // 10 and 30) and B once (20).
-func dupOrg(t *testing.T) *orgdoc.Org {
-	t.Helper()
-	raw := `{"org":"dup","environments":["prod"],"workspaces":[{"id":"w"}],
-	"users":[{"id":"u1","username":"one","status":"active"}],
-	"roles":[{"name":"R"}],
-	"groups":[{"name":"A","members":["u1"]},{"name":"B","members":["u1"]}],
-	"projects":[{"id":"p","workspace":"w","builds":[
-		{"id":"b1","branch":"main","created":"2026-01-01T00:00:00Z","roles":["R"],"ui_flows":[],"processes":[]},
-		{"id":"b2","branch":"main","created":"2026-02-01T00:00:00Z","roles":["R"],"ui_flows":[],"processes":[]}],
-	 "environments":{"prod":{"active_policy":{"default":{"build":"b1"},"overrides":[
-		{"type":"group","group":"A","priority":30,"policy":{"build":"b2"}},
-		{"type":"group","group":"B","priority":20,"policy":{"build":"b1"}},
-		{"type":"group","group":"A","priority":10,"policy":{"build":"b1"}}]},"shares":[]}}}]}`
-	o, err := orgdoc.DecodeOrg([]byte(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
+func dupOrg(t *testing.T) *orgdoc.Org { return orgfix.DupOverrides(t) }
 
 // The facts of a member of a group with several overrides hold the one with
 // the lowest priority number; the active policy still lists every one, in
