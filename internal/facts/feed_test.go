@@ -467,14 +467,21 @@ func TestFactsCachedAgainAfterDataLoss(t *testing.T) {
 	// The import's change notification may reach the feed after it is
 	// healthy again (when it resubscribed before the import) and drop what
 	// was just kept: then the next read is kept for good. Facts that are
-	// never kept again fail at the deadline.
+	// never kept again fail at the deadline. Each attempt asks a request the
+	// decision cache has not seen (its key is the whole request), so that
+	// the facts cache is asked.
+	attempt := 0
 	for _, u := range []string{"u-tom", "u-maria", "u-lee"} {
 		waitFor(t, u+": facts read at the new revision are cached", func() bool {
-			if d, err := svc.Evaluate(ctx, access("demo", u), nil); err != nil || !d.Decision { // read (and kept)
+			attempt++
+			plain := access("demo", u)
+			plain.Context["attempt"] = attempt
+			if d, err := svc.Evaluate(ctx, plain, nil); err != nil || !d.Decision { // read (and kept)
 				t.Fatalf("%s after: %+v %v", u, d, err)
 			}
 			explained := access("demo", u)
-			explained.Context["explain"] = true // not in the decision cache
+			explained.Context["explain"] = true
+			explained.Context["attempt"] = attempt
 			hits := c.Stats().Hits
 			if d, err := svc.Evaluate(ctx, explained, nil); err != nil || !d.Decision {
 				t.Fatalf("%s after: %+v %v", u, d, err)
