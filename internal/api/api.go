@@ -152,6 +152,24 @@ func (s *Server) body(c *gin.Context) ([]byte, error) {
 	return frontdoor.ReadBody(c.Writer, c.Request, s.cfg.MaxBodyBytes)
 }
 
+// orgBody reads a body that names its org in a top-level member (filters,
+// manifests) into v, strictly, then gives *org the caller's or the server's
+// default org when it is empty and checks tenancy: the same front door as
+// the decision endpoints, which take their org from the request's context.
+func (s *Server) orgBody(c *gin.Context, v any, org *string) error {
+	raw, err := s.body(c)
+	if err != nil {
+		return err
+	}
+	if err := frontdoor.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	if *org == "" {
+		*org = defaultOrg(c, s.PDP.DefaultOrg())
+	}
+	return checkOrg(c, "org", *org)
+}
+
 // writeError answers an error as JSON with the status that fits its code.
 func writeError(c *gin.Context, err error) { frontdoor.Abort(c, err) }
 

@@ -22,20 +22,8 @@ type filterBody struct {
 // filter answers a business filter's condition (DESIGN.md rule 8) as data
 // and as SQL.
 func (s *Server) filter(c *gin.Context) {
-	raw, err := s.body(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
 	var b filterBody
-	if err := frontdoor.Unmarshal(raw, &b); err != nil {
-		writeError(c, err)
-		return
-	}
-	if b.Org == "" {
-		b.Org = defaultOrg(c, s.PDP.DefaultOrg())
-	}
-	if err := checkOrg(c, "org", b.Org); err != nil {
+	if err := s.orgBody(c, &b, &b.Org); err != nil {
 		writeError(c, err)
 		return
 	}

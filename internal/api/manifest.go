@@ -32,20 +32,8 @@ func (s *Server) manifest(c *gin.Context) {
 		writeError(c, verr.New(verr.NotFound, "", "this PDP does not answer permission manifests"))
 		return
 	}
-	raw, err := s.body(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
 	var b manifestBody
-	if err := frontdoor.Unmarshal(raw, &b); err != nil {
-		writeError(c, err)
-		return
-	}
-	if b.Org == "" {
-		b.Org = defaultOrg(c, s.PDP.DefaultOrg())
-	}
-	if err := checkOrg(c, "org", b.Org); err != nil {
+	if err := s.orgBody(c, &b, &b.Org); err != nil {
 		writeError(c, err)
 		return
 	}
