@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
@@ -43,6 +44,20 @@ func (con *Console) routes(g gin.IRouter) {
 	g.GET("/audit", con.audit)
 	g.GET("/test", con.simulate)
 	g.POST("/test/save", con.saveWhatIf)
+}
+
+// allUsers lists org's end users, up to listLimit (more: there are others).
+func (con *Console) allUsers(ctx context.Context, org string) (users []orgdoc.User, more bool, err error) {
+	return listAll(listLimit, func(cur string) (domain.Page[orgdoc.User], error) {
+		return con.dom.ListUsers(ctx, org, cur, domain.MaxLimit)
+	})
+}
+
+// allGroups lists org's end-user groups, up to listLimit.
+func (con *Console) allGroups(ctx context.Context, org string) (groups []domain.GroupRecord, more bool, err error) {
+	return listAll(listLimit, func(cur string) (domain.Page[domain.GroupRecord], error) {
+		return con.dom.ListGroups(ctx, org, cur, domain.MaxLimit)
+	})
 }
 
 // listAll reads every page of a list (the console shows orgs an admin reads
@@ -138,9 +153,7 @@ func (con *Console) users(c *gin.Context) {
 	ctx, cancel := reqCtx(c)
 	defer cancel()
 	org := sessionOf(c).Org
-	list, more, err := listAll(listLimit, func(cur string) (domain.Page[orgdoc.User], error) {
-		return con.dom.ListUsers(ctx, org, cur, domain.MaxLimit)
-	})
+	list, more, err := con.allUsers(ctx, org)
 	if err != nil {
 		con.fail(c, err)
 		return
@@ -214,9 +227,7 @@ func (con *Console) user(c *gin.Context) {
 // groupsOf lists the groups a user is a member of.
 func (con *Console) groupsOf(c *gin.Context, org, uid string) ([]string, error) {
 	ctx := c.Request.Context()
-	all, _, err := listAll(listLimit, func(cur string) (domain.Page[domain.GroupRecord], error) {
-		return con.dom.ListGroups(ctx, org, cur, domain.MaxLimit)
-	})
+	all, _, err := con.allGroups(ctx, org)
 	if err != nil {
 		return nil, err
 	}
@@ -335,9 +346,7 @@ func (con *Console) groups(c *gin.Context) {
 	ctx, cancel := reqCtx(c)
 	defer cancel()
 	org := sessionOf(c).Org
-	list, more, err := listAll(listLimit, func(cur string) (domain.Page[domain.GroupRecord], error) {
-		return con.dom.ListGroups(ctx, org, cur, domain.MaxLimit)
-	})
+	list, more, err := con.allGroups(ctx, org)
 	if err != nil {
 		con.fail(c, err)
 		return
@@ -394,9 +403,7 @@ func (con *Console) group(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	users, _, err := listAll(listLimit, func(cur string) (domain.Page[orgdoc.User], error) {
-		return con.dom.ListUsers(ctx, org, cur, domain.MaxLimit)
-	})
+	users, _, err := con.allUsers(ctx, org)
 	if err != nil {
 		con.fail(c, err)
 		return

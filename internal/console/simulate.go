@@ -299,16 +299,12 @@ func (con *Console) simulate(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	users, _, err := listAll(listLimit, func(cur string) (domain.Page[orgdoc.User], error) {
-		return con.dom.ListUsers(ctx, org, cur, domain.MaxLimit)
-	})
+	users, _, err := con.allUsers(ctx, org)
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	groups, _, err := listAll(listLimit, func(cur string) (domain.Page[domain.GroupRecord], error) {
-		return con.dom.ListGroups(ctx, org, cur, domain.MaxLimit)
-	})
+	groups, _, err := con.allGroups(ctx, org)
 	if err != nil {
 		con.fail(c, err)
 		return
